@@ -1,0 +1,567 @@
+// Package assemble turns a stream of kernel lines from many hosts into
+// complete kernel reports (oopses, warnings, lockups, hung tasks, ...).
+//
+// Lines are demultiplexed into streams keyed by host, boot id and printk
+// caller id, so reports from thousands of hosts may interleave line by line.
+// Each stream is a small state machine:
+//
+//	waiting --header--> open --"---[ end trace"--> trailer --other line--> waiting
+//	                     |  \--end of call trace, "====", "Killed process"--> waiting
+//	                     \--next header, line cap, idle, eof, shutdown, eviction--> waiting
+//
+// While waiting, a stream remembers its last few lines, so that lines printed
+// just before a header ("------------[ cut here ]------------", "IPv4: Attempt
+// to release TCP socket in state 10") become the report's context.
+//
+// Memory is bounded by Config: lines and bytes per report, context lines per
+// stream, streams per host, hosts (least recently seen evicted first), and
+// idle time after which an open report is closed.
+package assemble
+
+import (
+	"time"
+
+	"github.com/oopsflow/oopsflow/processor/logline"
+	"github.com/oopsflow/oopsflow/processor/marker"
+)
+
+// EndReason says why a report was closed. The values are the document's
+// oops.end_reason.
+type EndReason string
+
+// End reasons. trace_end and evicted extend DESIGN.md's list: trace_end is
+// the normal end of reports that print no end marker (hung tasks, lockups),
+// evicted the end of a report whose host was dropped to honour MaxHosts.
+const (
+	EndMarker  EndReason = "end_marker"  // ---[ end trace, ---[ end Kernel panic, ====, Killed process, or a one-line report
+	NextReport EndReason = "next_report" // another report started on the same stream
+	TraceEnd   EndReason = "trace_end"   // the call trace was over and an unrelated line followed
+	Idle       EndReason = "idle"        // the stream went quiet for Config.Idle
+	MaxLines   EndReason = "max_lines"   // the line or byte cap was reached
+	EOF        EndReason = "eof"         // the input ended
+	Shutdown   EndReason = "shutdown"    // the process is stopping
+	Evicted    EndReason = "evicted"     // host or stream evicted to bound memory
+)
+
+// Config bounds the assembler. Zero fields take the defaults of DefaultConfig.
+type Config struct {
+	MaxLines          int           // lines per report (default 400)
+	MaxBytes          int           // bytes per report (default 128 KiB)
+	MaxLineBytes      int           // longer lines are cut (default 2048)
+	MaxHosts          int           // hosts with state; least recently seen is evicted (default 50,000)
+	MaxStreamsPerHost int           // boot/caller streams per host (default 64)
+	ContextLines      int           // lines remembered before a header (default 6)
+	ContextWindow     time.Duration // how far before the header a context line may be (default 1s)
+	Idle              time.Duration // quiet time after which an open report closes (default 30s)
+	TrailerLines      int           // lines accepted after "---[ end trace" (default 60)
+}
+
+// DefaultConfig returns the default bounds.
+func DefaultConfig() Config {
+	return Config{
+		MaxLines:          400,
+		MaxBytes:          128 << 10,
+		MaxLineBytes:      2048,
+		MaxHosts:          50000,
+		MaxStreamsPerHost: 64,
+		ContextLines:      6,
+		ContextWindow:     time.Second,
+		Idle:              30 * time.Second,
+		TrailerLines:      60,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.MaxLines <= 0 {
+		c.MaxLines = d.MaxLines
+	}
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = d.MaxBytes
+	}
+	if c.MaxLineBytes <= 0 {
+		c.MaxLineBytes = d.MaxLineBytes
+	}
+	if c.MaxHosts <= 0 {
+		c.MaxHosts = d.MaxHosts
+	}
+	if c.MaxStreamsPerHost <= 0 {
+		c.MaxStreamsPerHost = d.MaxStreamsPerHost
+	}
+	if c.ContextLines < 0 {
+		c.ContextLines = 0
+	} else if c.ContextLines == 0 {
+		c.ContextLines = d.ContextLines
+	}
+	if c.ContextWindow <= 0 {
+		c.ContextWindow = d.ContextWindow
+	}
+	if c.Idle <= 0 {
+		c.Idle = d.Idle
+	}
+	if c.TrailerLines <= 0 {
+		c.TrailerLines = d.TrailerLines
+	}
+	return c
+}
+
+// Report is one assembled kernel report.
+type Report struct {
+	Host   string
+	Boot   string
+	Caller string
+	Format logline.Format // format of the header line
+	Kind   marker.Kind    // what the header line announced
+
+	Context []string // lines printed just before the header that belong to it
+	Lines   []string // the header line and everything after it, prefixes stripped
+
+	Time      time.Time     // wall-clock time of the header line (zero if unknown)
+	Uptime    time.Duration // kernel uptime of the header line, valid when HasUptime
+	HasUptime bool
+	EndTime   time.Time // wall-clock time of the last line
+
+	EndReason EndReason
+	Truncated bool // the report did not end the way reports of its kind end
+	CutLines  int  // lines dropped or shortened by the caps
+
+	// FirstPos and LastPos are the positions (as given to Add) of the first
+	// line (context included) and the last line of the report.
+	FirstPos, LastPos int64
+}
+
+// Stats counts what the assembler did.
+type Stats struct {
+	Lines        uint64 // kernel lines added
+	Reports      uint64 // reports emitted
+	Truncated    uint64 // reports emitted with Truncated set
+	EvictedHosts uint64 // hosts evicted to honour MaxHosts
+	CutLines     uint64 // lines dropped or shortened by the caps
+}
+
+// An Assembler is not safe for concurrent use; the pipeline owns one.
+type Assembler struct {
+	cfg   Config
+	emit  func(*Report)
+	hosts map[string]*host
+	// LRU of hosts: head is most recently seen.
+	head, tail *host
+	open       map[*stream]struct{}
+	stats      Stats
+}
+
+type host struct {
+	name       string
+	streams    map[streamKey]*stream
+	prev, next *host
+}
+
+type streamKey struct{ boot, caller string }
+
+type ctxLine struct {
+	text      string
+	t         time.Time
+	up        time.Duration
+	hasUptime bool
+	pos       int64
+}
+
+type phase uint8
+
+const (
+	waiting phase = iota
+	inReport
+	inTrailer
+)
+
+type stream struct {
+	host     *host
+	key      streamKey
+	phase    phase
+	rep      *Report
+	bytes    int
+	trace    bool // a "Call Trace:" line was seen
+	frames   int  // body lines after the trace start
+	trailer  int  // lines in the trailer
+	ended    bool // an end marker was seen
+	lastSeen time.Time
+	ring     []ctxLine // recent lines while waiting (bounded by ContextLines)
+}
+
+// New returns an Assembler that calls emit for every finished report.
+func New(cfg Config, emit func(*Report)) *Assembler {
+	return &Assembler{
+		cfg:   cfg.withDefaults(),
+		emit:  emit,
+		hosts: make(map[string]*host),
+		open:  make(map[*stream]struct{}),
+	}
+}
+
+// Stats returns the counters so far.
+func (a *Assembler) Stats() Stats { return a.stats }
+
+// OpenReports returns the number of reports currently being assembled.
+func (a *Assembler) OpenReports() int { return len(a.open) }
+
+// Hosts returns the number of hosts with state.
+func (a *Assembler) Hosts() int { return len(a.hosts) }
+
+// Add feeds one kernel line. now is the assembler's clock for idle timeouts:
+// the time of the newest line for batch input, the wall clock for streams.
+// pos is an opaque, increasing position of the line in its source (a line
+// number, a Kafka offset); reports carry the positions of their first and
+// last lines. Lines that are not kernel lines must not be added.
+func (a *Assembler) Add(l *logline.Line, now time.Time, pos int64) {
+	a.stats.Lines++
+	h := a.hostFor(l.Host)
+	st := a.streamFor(h, streamKey{l.Boot, l.Caller})
+	st.lastSeen = now
+	text := l.Text
+	cut := false
+	if len(text) > a.cfg.MaxLineBytes {
+		text = text[:a.cfg.MaxLineBytes]
+		cut = true
+		a.stats.CutLines++
+	}
+	a.step(st, l, text, cut, pos)
+}
+
+func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos int64) {
+	hdr, isHeader := marker.Match(text)
+	switch st.phase {
+	case waiting:
+		if isHeader {
+			a.start(st, hdr, l, text, pos)
+			return
+		}
+		a.remember(st, l, text, pos)
+
+	case inReport:
+		r := st.rep
+		if isHeader {
+			if hdr.Continues && (hdr.Kind == marker.Panic || !st.trace) {
+				a.appendLine(st, text, l, cut, pos)
+				if hdr.Kind == marker.Panic && st.rep != nil {
+					st.phase = inTrailer
+				}
+				return
+			}
+			a.close(st, NextReport)
+			a.start(st, hdr, l, text, pos)
+			return
+		}
+		switch marker.EndOf(r.Kind) {
+		case marker.EndRule:
+			a.appendLine(st, text, l, cut, pos)
+			if marker.IsRule(text) {
+				a.close(st, EndMarker)
+			}
+			return
+		case marker.EndKilled:
+			if marker.IsKilled(text) {
+				a.appendLine(st, text, l, cut, pos)
+				a.close(st, EndMarker)
+				return
+			}
+			if isTaskTableRow(text) { // the OOM task dump can run to thousands of rows
+				r.CutLines++
+				a.stats.CutLines++
+				r.LastPos = pos
+				return
+			}
+		}
+		if marker.IsEndTrace(text) || marker.IsEndPanic(text) {
+			a.appendLine(st, text, l, cut, pos)
+			if st.rep == nil {
+				return
+			}
+			st.ended = true
+			if marker.IsEndPanic(text) {
+				a.close(st, EndMarker)
+			} else if st.phase == inReport {
+				st.phase = inTrailer
+			}
+			return
+		}
+		if st.trace && st.frames > 0 && !marker.IsBody(text) {
+			a.close(st, TraceEnd)
+			a.remember(st, l, text, pos)
+			return
+		}
+		if marker.IsTraceStart(text) {
+			st.trace = true
+		} else if st.trace {
+			st.frames++
+		}
+		a.appendLine(st, text, l, cut, pos)
+
+	case inTrailer:
+		switch {
+		case isHeader && hdr.Kind == marker.Panic:
+			a.appendLine(st, text, l, cut, pos)
+		case isHeader:
+			a.close(st, EndMarker)
+			a.start(st, hdr, l, text, pos)
+		case marker.IsEndPanic(text):
+			a.appendLine(st, text, l, cut, pos)
+			st.ended = true
+			a.close(st, EndMarker)
+		case marker.IsBody(text) && st.trailer < a.cfg.TrailerLines:
+			st.trailer++
+			a.appendLine(st, text, l, cut, pos)
+		default:
+			a.close(st, a.trailerEnd(st))
+			a.remember(st, l, text, pos)
+		}
+	}
+}
+
+// trailerEnd is the reason a report in its trailer ends: the end marker when
+// one was printed; otherwise ("Kernel panic" after a report with no end
+// marker) the report's trace ended.
+func (a *Assembler) trailerEnd(st *stream) EndReason {
+	if st.ended {
+		return EndMarker
+	}
+	return TraceEnd
+}
+
+// isTaskTableRow recognises the rows of the OOM killer's task dump:
+// "[  1234]     0  1234    12345 ...".
+func isTaskTableRow(t []byte) bool {
+	if len(t) < 3 || t[0] != '[' {
+		return false
+	}
+	for i := 1; i < len(t); i++ {
+		switch c := t[i]; {
+		case c == ' ' || c >= '0' && c <= '9':
+		case c == ']':
+			return i > 1
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+func (a *Assembler) start(st *stream, hdr marker.Header, l *logline.Line, text []byte, pos int64) {
+	r := &Report{
+		Host:      st.host.name,
+		Boot:      st.key.boot,
+		Caller:    st.key.caller,
+		Format:    l.Format,
+		Kind:      hdr.Kind,
+		Time:      l.Time,
+		Uptime:    l.Uptime,
+		HasUptime: l.HasUptime,
+		FirstPos:  pos,
+	}
+	// Context: the remembered lines printed close enough before the header.
+	for i, c := range st.ring {
+		if !a.inWindow(c, l) {
+			continue
+		}
+		if len(r.Context) == 0 {
+			r.FirstPos = c.pos
+		}
+		r.Context = append(r.Context, st.ring[i].text)
+	}
+	st.ring = st.ring[:0]
+	st.rep = r
+	st.phase = inReport
+	st.bytes, st.frames, st.trailer = 0, 0, 0
+	st.trace, st.ended = false, false
+	a.open[st] = struct{}{}
+	a.appendLine(st, text, l, false, pos)
+	if marker.EndOf(hdr.Kind) == marker.EndLine {
+		st.ended = true
+		a.close(st, EndMarker)
+	}
+}
+
+// inWindow decides whether a remembered line is close enough in time to the
+// header to be its context: by kernel uptime when both have it, else by
+// wall-clock time, else (no time at all) only the line right before.
+func (a *Assembler) inWindow(c ctxLine, l *logline.Line) bool {
+	w := a.cfg.ContextWindow
+	switch {
+	case c.hasUptime && l.HasUptime:
+		d := l.Uptime - c.up
+		return d >= 0 && d <= w
+	case !c.t.IsZero() && !l.Time.IsZero():
+		d := l.Time.Sub(c.t)
+		return d >= 0 && d <= w
+	}
+	return false
+}
+
+func (a *Assembler) remember(st *stream, l *logline.Line, text []byte, pos int64) {
+	if a.cfg.ContextLines == 0 {
+		return
+	}
+	if len(st.ring) == a.cfg.ContextLines {
+		copy(st.ring, st.ring[1:])
+		st.ring = st.ring[:len(st.ring)-1]
+	}
+	st.ring = append(st.ring, ctxLine{text: string(text), t: l.Time, up: l.Uptime, hasUptime: l.HasUptime, pos: pos})
+}
+
+func (a *Assembler) appendLine(st *stream, text []byte, l *logline.Line, cut bool, pos int64) {
+	r := st.rep
+	r.LastPos = pos
+	if !l.Time.IsZero() {
+		r.EndTime = l.Time
+	}
+	if cut {
+		r.CutLines++
+	}
+	r.Lines = append(r.Lines, string(text))
+	st.bytes += len(text)
+	if len(r.Lines) >= a.cfg.MaxLines || st.bytes >= a.cfg.MaxBytes {
+		a.close(st, MaxLines)
+	}
+}
+
+// close emits the stream's open report.
+func (a *Assembler) close(st *stream, why EndReason) {
+	r := st.rep
+	if r == nil {
+		return
+	}
+	r.EndReason = why
+	r.Truncated = a.truncated(st, why)
+	st.rep = nil
+	st.phase = waiting
+	delete(a.open, st)
+	if r.EndTime.IsZero() {
+		r.EndTime = r.Time
+	}
+	a.stats.Reports++
+	a.stats.CutLines += uint64(r.CutLines)
+	if r.Truncated {
+		a.stats.Truncated++
+	}
+	a.emit(r)
+}
+
+// truncated: a report is complete when it printed its end marker, or when
+// its kind prints none and its call trace was seen through to its end.
+func (a *Assembler) truncated(st *stream, why EndReason) bool {
+	if st.ended {
+		return false
+	}
+	switch why {
+	case MaxLines, Evicted:
+		return true
+	}
+	kind := st.rep.Kind
+	if marker.EndOf(kind) != marker.EndTrace || printsEndTrace(kind) {
+		return true
+	}
+	return !(st.trace && st.frames > 0)
+}
+
+// printsEndTrace: reports that go through the kernel's oops_end/__warn path
+// finish with "---[ end trace ... ]---"; without it, they were cut short.
+func printsEndTrace(k marker.Kind) bool {
+	switch k {
+	case marker.NullPointer, marker.PagingRequest, marker.GeneralProtection, marker.StackSegment,
+		marker.KernelBug, marker.InvalidOpcode, marker.DivideError, marker.InternalError,
+		marker.Oops, marker.Warning, marker.ListCorruption:
+		return true
+	}
+	return false
+}
+
+// Advance closes reports whose streams have been quiet for Config.Idle as of
+// now. Call it as the clock moves (the pipeline does so once per second of
+// clock time).
+func (a *Assembler) Advance(now time.Time) {
+	for st := range a.open {
+		if now.Sub(st.lastSeen) >= a.cfg.Idle {
+			a.close(st, Idle)
+		}
+	}
+}
+
+// Flush closes every open report with the given reason (EOF or Shutdown)
+// and forgets all per-host state.
+func (a *Assembler) Flush(why EndReason) {
+	for st := range a.open {
+		a.close(st, why)
+	}
+	a.hosts = make(map[string]*host)
+	a.head, a.tail = nil, nil
+}
+
+func (a *Assembler) hostFor(name string) *host {
+	h, ok := a.hosts[name]
+	if !ok {
+		if len(a.hosts) >= a.cfg.MaxHosts {
+			a.evictHost(a.tail)
+		}
+		h = &host{name: name, streams: make(map[streamKey]*stream, 1)}
+		a.hosts[name] = h
+	} else if h == a.head {
+		return h
+	} else {
+		a.unlink(h)
+	}
+	h.next = a.head
+	if a.head != nil {
+		a.head.prev = h
+	}
+	a.head = h
+	if a.tail == nil {
+		a.tail = h
+	}
+	return h
+}
+
+func (a *Assembler) unlink(h *host) {
+	if h.prev != nil {
+		h.prev.next = h.next
+	} else {
+		a.head = h.next
+	}
+	if h.next != nil {
+		h.next.prev = h.prev
+	} else {
+		a.tail = h.prev
+	}
+	h.prev, h.next = nil, nil
+}
+
+func (a *Assembler) evictHost(h *host) {
+	if h == nil {
+		return
+	}
+	for _, st := range h.streams {
+		a.close(st, Evicted)
+	}
+	a.unlink(h)
+	delete(a.hosts, h.name)
+	a.stats.EvictedHosts++
+}
+
+func (a *Assembler) streamFor(h *host, k streamKey) *stream {
+	st, ok := h.streams[k]
+	if ok {
+		return st
+	}
+	if len(h.streams) >= a.cfg.MaxStreamsPerHost {
+		// Evict the stream seen longest ago (streams per host are few).
+		var victim *stream
+		for _, s := range h.streams {
+			if victim == nil || s.lastSeen.Before(victim.lastSeen) {
+				victim = s
+			}
+		}
+		a.close(victim, Evicted)
+		delete(h.streams, victim.key)
+	}
+	st = &stream{host: h, key: k}
+	h.streams[k] = st
+	return st
+}

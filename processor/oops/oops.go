@@ -1,0 +1,472 @@
+// Package oops parses one assembled kernel report into an Oops: its type,
+// a short stable title in syzkaller's conventions, the blamed function, the
+// faulting IP, the call trace, taint, CPU/PID/comm, hardware, workqueue,
+// modules, kernel release, and a fingerprint that is the same for the same
+// bug on any host.
+//
+// The parser is a set of small line recognisers over the report text plus a
+// table of title rules per report kind (see title.go) and a blame policy per
+// kind (see blame.go). It never fails: a report it cannot make sense of still
+// gets a type, a title from its header line, and a fingerprint.
+package oops
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/oopsflow/oopsflow/processor/marker"
+)
+
+// Frame is one call-trace entry or a faulting IP, as printed.
+type Frame struct {
+	Function string `json:"function"`
+	Offset   uint64 `json:"offset"`
+	Size     uint64 `json:"size,omitempty"`
+	Module   string `json:"module,omitempty"`
+	// Reliable is false for frames printed with "?" (the unwinder is not sure).
+	Reliable bool `json:"reliable"`
+	// Stack names the exception stack the frame was printed in ("irq", "nmi",
+	// "softirq", "exception"), empty for the task's own stack.
+	Stack string `json:"stack,omitempty"`
+}
+
+// Oops is a parsed kernel report.
+type Oops struct {
+	Type         string   // snake_case class, see the Type* constants
+	Title        string   // short, stable, human title
+	Header       string   // the report's header line as printed
+	Function     string   // the blamed function
+	IP           *Frame   // the faulting instruction pointer, when printed
+	FaultAddress string   // "0x402"
+	CPU          *int     // CPU the report was printed on
+	PID          *int     // PID of the task in the report
+	Comm         string   // the task's name (kworker/4:2)
+	Tainted      string   // taint as printed ("G        W  O"), "" when not tainted
+	TaintFlags   []string // taint letters decoded to names
+	Kernel       string   // kernel release (5.15.0-1075-azure)
+	Arch         string   // x86_64, aarch64, arm, ppc64le, s390x, riscv64, i386
+	Hardware     string   // "Hardware name:" line
+	Workqueue    string   // "Workqueue:" line
+	CallTrace    []Frame  // the first call trace
+	Modules      []string // "Modules linked in:"
+	Context      []string // lines printed just before the report that belong to it
+	Panic        bool     // the kernel went on to panic
+	Severity     int      // 1 (informational) .. 10 (fatal)
+	Fingerprint  string   // stable hash of type, normalised title and top frames
+	Corrupted    bool     // the header or the trace could not be made sense of
+}
+
+// Report types (oops.type).
+const (
+	TypeNullPointer     = "null_pointer_dereference"
+	TypePagingRequest   = "paging_request"
+	TypeGPF             = "general_protection_fault"
+	TypeStackSegment    = "stack_segment_fault"
+	TypeKernelBug       = "kernel_bug"
+	TypeInvalidOpcode   = "invalid_opcode"
+	TypeDivideError     = "divide_error"
+	TypeDoubleFault     = "double_fault"
+	TypeStackOverflow   = "stack_overflow"
+	TypeStackProtector  = "stack_protector"
+	TypeWarning         = "warning"
+	TypeSoftLockup      = "soft_lockup"
+	TypeHardLockup      = "hard_lockup"
+	TypeHungTask        = "hung_task"
+	TypeRCUStall        = "rcu_stall"
+	TypeKASAN           = "kasan"
+	TypeKMSAN           = "kmsan"
+	TypeKCSAN           = "kcsan"
+	TypeKFENCE          = "kfence"
+	TypeUBSAN           = "ubsan"
+	TypeListCorruption  = "list_corruption"
+	TypeBadPageState    = "bad_page_state"
+	TypeAtomicSleep     = "atomic_sleep"
+	TypeLockdep         = "lockdep"
+	TypeMemoryLeak      = "memory_leak"
+	TypeBug             = "bug"
+	TypeOops            = "oops"
+	TypePanic           = "panic"
+	TypeMachineCheck    = "machine_check"
+	TypeOOMKill         = "oom_kill"
+	TypeNetdevRefcount  = "netdev_refcount"
+	TypeInternalError   = "internal_error"
+	TypeUnknown         = "unknown"
+	fingerprintVersion  = "1"
+	maxTitle            = 120
+	fingerprintFrameCnt = 3
+)
+
+var (
+	reCPULine   = regexp.MustCompile(`CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.*?) +(Not tainted|Tainted: ([A-Z][A-Z ]*?)) +(\d[^ ]*)`)
+	reOldPid    = regexp.MustCompile(`^Pid: (\d+), comm: (.*?) +(?:Not tainted|Tainted: ([A-Z][A-Z ]*?)) +(\d[^ ]*)`)
+	reTaintLine = regexp.MustCompile(`^\s*(?:Not tainted|Tainted: ([A-Z][A-Z ]*?)) +(\d[^ ]*) #`)
+	reTaintNew  = regexp.MustCompile(`^Tainted: (\[[A-Z]\].*)$`)
+	reFrame     = regexp.MustCompile(`^(?:\[<?(?:0x)?[0-9a-f]+>?\] ){0,2}(\? )?([A-Za-z0-9_.$]+)\+0x([0-9a-f]+)(?:/0x([0-9a-f]+))?(?: \[([^\]]+)\])?`)
+	reArmFrame  = regexp.MustCompile(`^\[<[0-9a-f]+>\] \(([A-Za-z0-9_.$]+)(?:\+0x([0-9a-f]+)/0x([0-9a-f]+))?(?: \[([^\]]+)\])?\) from`)
+	reInline    = regexp.MustCompile(`^([A-Za-z0-9_.$]+) [^ ]+\.[a-zA-Z]+:\d+(?::\d+)? \[inline\]`)
+	reFaultAddr = regexp.MustCompile(`(?:address[: ]+|at virtual address |\bat |non-canonical address |for address:? )(?:0x)?([0-9a-f]{4,16})\b`)
+	reCR2       = regexp.MustCompile(`^CR2: ([0-9a-f]+)`)
+	reRelease   = regexp.MustCompile(`(\d+\.\d+[.\-][^ ]*) #`)
+)
+
+// Parse parses the report made of the header and following lines (lines)
+// and the context lines printed before it. kind is what the assembler saw
+// in the header; None makes the parser find the header itself.
+func Parse(context, lines []string) *Oops {
+	o := &Oops{Context: context, Type: TypeUnknown}
+	hdr := -1
+	var kind marker.Kind
+	for i, l := range lines {
+		if h, ok := marker.Match([]byte(l)); ok {
+			hdr, kind = i, h.Kind
+			break
+		}
+	}
+	if hdr < 0 {
+		o.Corrupted = true
+		if len(lines) > 0 {
+			o.Header = lines[0]
+			o.Title = sanitizeTitle(lines[0])
+		}
+		o.Fingerprint = fingerprint(o)
+		return o
+	}
+	o.Header = lines[hdr]
+	p := &parser{o: o, lines: lines, hdr: hdr, kind: kind}
+	p.fields()
+	p.classify()
+	if o.Panic && o.Severity < 8 {
+		o.Severity = 8
+	}
+	o.Title = sanitizeTitle(o.Title)
+	o.Fingerprint = fingerprint(o)
+	return o
+}
+
+type parser struct {
+	o     *Oops
+	lines []string
+	hdr   int
+	kind  marker.Kind
+	// firstTrace is the index of the first "Call Trace:" line, -1 if none.
+	firstTrace int
+	// atFuncs are functions named by lockdep's "at: func+0x.." lines.
+	atFuncs []string
+}
+
+// fields extracts everything that does not depend on the report type.
+func (p *parser) fields() {
+	o := p.o
+	p.firstTrace = -1
+	inTrace, stack := false, ""
+	for i, l := range p.lines {
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.Contains(l, "Kernel panic - not syncing"):
+			o.Panic = true
+		case o.CPU == nil && strings.Contains(l, "PID: ") && strings.Contains(l, "Comm: "):
+			if m := reCPULine.FindStringSubmatch(l); m != nil {
+				cpu, _ := strconv.Atoi(m[1])
+				pid, _ := strconv.Atoi(m[2])
+				o.CPU, o.PID, o.Comm = &cpu, &pid, m[3]
+				p.taint(m[5], m[6])
+			}
+		case o.PID == nil && strings.HasPrefix(t, "Pid: "):
+			if m := reOldPid.FindStringSubmatch(t); m != nil {
+				pid, _ := strconv.Atoi(m[1])
+				o.PID, o.Comm = &pid, m[2]
+				p.taint(m[3], m[4])
+			}
+		case strings.HasPrefix(t, "Tainted: [") && len(o.TaintFlags) == 0:
+			if m := reTaintNew.FindStringSubmatch(t); m != nil {
+				o.TaintFlags = taintNamesBracketed(m[1])
+			}
+		case o.Kernel == "" && (strings.HasPrefix(t, "Tainted:") || strings.HasPrefix(t, "Not tainted")):
+			if m := reTaintLine.FindStringSubmatch(l); m != nil {
+				p.taint(m[1], m[2])
+			}
+		case o.Hardware == "" && strings.HasPrefix(t, "Hardware name: "):
+			o.Hardware = strings.TrimPrefix(t, "Hardware name: ")
+		case o.Workqueue == "" && strings.HasPrefix(t, "Workqueue: "):
+			o.Workqueue = strings.TrimPrefix(t, "Workqueue: ")
+		case o.Modules == nil && strings.HasPrefix(t, "Modules linked in:"):
+			o.Modules = parseModules(strings.TrimPrefix(t, "Modules linked in:"))
+		case o.IP == nil && isIPLine(t):
+			o.IP = parseIP(t)
+			p.arch(t)
+		case o.FaultAddress == "" && strings.HasPrefix(t, "CR2: "):
+			if m := reCR2.FindStringSubmatch(t); m != nil {
+				o.FaultAddress = hexAddr(m[1])
+			}
+		case strings.Contains(t, " at: ") || strings.HasPrefix(t, "at: "):
+			if f := frameAfter(t, " at: "); f != "" {
+				p.atFuncs = append(p.atFuncs, f)
+			} else if f := frameAfter(t, "at: "); f != "" {
+				p.atFuncs = append(p.atFuncs, f)
+			}
+		}
+		if o.Arch == "" {
+			p.arch(t)
+		}
+		// Call trace: frames from the first trace start until a line that is
+		// neither a frame nor a stack marker.
+		if p.firstTrace < 0 && marker.IsTraceStart([]byte(t)) && i >= p.hdr &&
+			!(i > 0 && strings.Contains(p.lines[i-1], "kthread stack dump")) {
+			p.firstTrace, inTrace = i, true
+			continue
+		}
+		if !inTrace {
+			continue
+		}
+		switch t {
+		case "<IRQ>":
+			stack = "irq"
+			continue
+		case "<NMI>":
+			stack = "nmi"
+			continue
+		case "<SOFTIRQ>":
+			stack = "softirq"
+			continue
+		case "</IRQ>", "</NMI>", "</SOFTIRQ>", "<EOI>", "<<EOE>>", "<TASK>", "</TASK>":
+			stack = ""
+			continue
+		}
+		if strings.HasPrefix(t, "Exception stack") || strings.HasPrefix(t, "---") {
+			continue
+		}
+		if f, ok := parseFrame(t); ok {
+			f.Stack = stack
+			o.CallTrace = append(o.CallTrace, f)
+			continue
+		}
+		if len(o.CallTrace) > 0 && !isRegisterish(t) {
+			inTrace = false
+		}
+	}
+	if o.Arch == "" {
+		o.Arch = archFromRelease(o.Kernel)
+	}
+	if m := reFaultAddr.FindStringSubmatch(p.lines[p.hdr]); m != nil {
+		o.FaultAddress = hexAddr(m[1])
+	}
+}
+
+func (p *parser) taint(letters, release string) {
+	o := p.o
+	o.Kernel = release
+	letters = strings.TrimRight(letters, " ")
+	o.Tainted = letters
+	if letters != "" {
+		o.TaintFlags = taintNames(letters)
+	}
+}
+
+// arch infers the architecture from register and IP lines.
+func (p *parser) arch(t string) {
+	o := p.o
+	switch {
+	case strings.HasPrefix(t, "RIP: ") || strings.HasPrefix(t, "RAX: "):
+		o.Arch = "x86_64"
+	case strings.HasPrefix(t, "EIP: "):
+		o.Arch = "i386"
+	case strings.HasPrefix(t, "pc : ") || strings.HasPrefix(t, "x29: ") || strings.HasPrefix(t, "pstate: ") || strings.HasPrefix(t, "Internal error: "):
+		o.Arch = "aarch64"
+	case strings.HasPrefix(t, "PC is at "):
+		o.Arch = "arm"
+	case strings.HasPrefix(t, "NIP:") || strings.HasPrefix(t, "NIP ["):
+		o.Arch = "ppc64le"
+	case strings.HasPrefix(t, "Krnl PSW"):
+		o.Arch = "s390x"
+	case strings.HasPrefix(t, "epc : "):
+		o.Arch = "riscv64"
+	}
+}
+
+func archFromRelease(rel string) string {
+	switch {
+	case rel == "":
+		return ""
+	case strings.HasSuffix(rel, ".x86_64") || strings.HasSuffix(rel, "-amd64"):
+		return "x86_64"
+	case strings.HasSuffix(rel, ".aarch64") || strings.HasSuffix(rel, "-arm64"):
+		return "aarch64"
+	case strings.HasSuffix(rel, ".ppc64le"):
+		return "ppc64le"
+	case strings.HasSuffix(rel, ".s390x"):
+		return "s390x"
+	}
+	return ""
+}
+
+// isIPLine recognises the line that names the faulting instruction.
+func isIPLine(t string) bool {
+	for _, p := range []string{"RIP: 0010:", "RIP: e030:", "RIP: 0010:[<", "IP: [<", "IP: ", "EIP: ", "pc : ", "PC is at ", "NIP [", "NIP:  ", "epc : "} {
+		if strings.HasPrefix(t, p) {
+			return strings.Contains(t, "+0x")
+		}
+	}
+	return false
+}
+
+func parseIP(t string) *Frame {
+	// Drop everything up to the last "]" of address brackets or the prefix.
+	rest := t
+	if i := strings.Index(rest, ":"); i >= 0 && i < 8 {
+		rest = rest[i+1:]
+	}
+	rest = strings.TrimSpace(rest)
+	if strings.HasPrefix(rest, "0010:") || strings.HasPrefix(rest, "e030:") {
+		rest = strings.TrimSpace(rest[5:])
+	}
+	rest = strings.TrimPrefix(rest, "at ")
+	for strings.HasPrefix(rest, "[<") || strings.HasPrefix(rest, "[") {
+		j := strings.Index(rest, "] ")
+		if j < 0 {
+			break
+		}
+		rest = strings.TrimSpace(rest[j+2:])
+	}
+	if f, ok := parseFrame(rest); ok {
+		f.Reliable = true
+		return &f
+	}
+	return nil
+}
+
+// parseFrame parses a stack frame line (prefix already trimmed).
+func parseFrame(t string) (Frame, bool) {
+	if m := reArmFrame.FindStringSubmatch(t); m != nil {
+		off, _ := strconv.ParseUint(m[2], 16, 64)
+		size, _ := strconv.ParseUint(m[3], 16, 64)
+		return Frame{Function: m[1], Offset: off, Size: size, Module: m[4], Reliable: true}, true
+	}
+	m := reFrame.FindStringSubmatch(t)
+	if m == nil {
+		if m := reInline.FindStringSubmatch(t); m != nil {
+			return Frame{Function: m[1], Reliable: true}, true
+		}
+		return Frame{}, false
+	}
+	off, _ := strconv.ParseUint(m[3], 16, 64)
+	size, _ := strconv.ParseUint(m[4], 16, 64)
+	reliable := m[1] == "" && !strings.HasSuffix(t, "(unreliable)")
+	return Frame{Function: m[2], Offset: off, Size: size, Module: m[5], Reliable: reliable}, true
+}
+
+// frameAfter returns the function of a "func+0x../0x.." that follows sep.
+func frameAfter(t, sep string) string {
+	i := strings.Index(t, sep)
+	if i < 0 {
+		return ""
+	}
+	rest := strings.TrimSpace(t[i+len(sep):])
+	for strings.HasPrefix(rest, "[<") {
+		j := strings.Index(rest, "] ")
+		if j < 0 {
+			return ""
+		}
+		rest = strings.TrimSpace(rest[j+2:])
+	}
+	if f, ok := parseFrame(rest); ok {
+		return f.Function
+	}
+	return ""
+}
+
+func isRegisterish(t string) bool {
+	return strings.HasPrefix(t, "RIP: ") || strings.HasPrefix(t, "RSP: ") || strings.HasPrefix(t, "RAX: ") ||
+		strings.HasPrefix(t, "RDX: ") || strings.HasPrefix(t, "RBP: ") || strings.HasPrefix(t, "R10: ") ||
+		strings.HasPrefix(t, "R13: ") || strings.HasPrefix(t, "R8: ") || strings.HasPrefix(t, "R08: ") ||
+		strings.HasPrefix(t, "? ") || strings.HasPrefix(t, "Code: ")
+}
+
+// parseModules splits "Modules linked in: a b(OE) c [last unloaded: d]".
+func parseModules(s string) []string {
+	if i := strings.Index(s, "[last unloaded"); i >= 0 {
+		s = s[:i]
+	}
+	fields := strings.Fields(s)
+	mods := make([]string, 0, len(fields))
+	for _, f := range fields {
+		if i := strings.IndexByte(f, '('); i > 0 {
+			f = f[:i]
+		}
+		if f != "" {
+			mods = append(mods, f)
+		}
+	}
+	return mods
+}
+
+// hexAddr normalises an address to 0x-prefixed lower-case hex without
+// leading zeros.
+func hexAddr(s string) string {
+	s = strings.TrimPrefix(strings.ToLower(s), "0x")
+	s = strings.TrimLeft(s, "0")
+	if s == "" {
+		s = "0"
+	}
+	return "0x" + s
+}
+
+var taintLetters = map[rune]string{
+	'P': "proprietary_module", 'F': "forced_module", 'S': "cpu_out_of_spec", 'R': "forced_rmmod",
+	'M': "machine_check", 'B': "bad_page", 'U': "user", 'D': "died_recently", 'A': "overridden_acpi_table",
+	'W': "warn", 'C': "staging_driver", 'I': "firmware_workaround", 'O': "oot_module", 'E': "unsigned_module",
+	'L': "soft_lockup", 'K': "livepatch", 'X': "aux", 'T': "randstruct", 'N': "test",
+}
+
+// taintNames decodes "G        W  O" (G means no proprietary module: no flag).
+func taintNames(letters string) []string {
+	var out []string
+	for _, r := range letters {
+		if n, ok := taintLetters[r]; ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// taintNamesBracketed decodes 6.x's "[W]=WARN, [O]=OOT_MODULE".
+func taintNamesBracketed(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if len(part) >= 3 && part[0] == '[' && part[2] == ']' {
+			if n, ok := taintLetters[rune(part[1])]; ok {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// fingerprint hashes the type, the normalised title and the top reliable
+// frames that are not helpers. Addresses, offsets, PIDs, CPUs, hosts and
+// times never enter it.
+func fingerprint(o *Oops) string {
+	var b strings.Builder
+	b.WriteString(fingerprintVersion)
+	b.WriteByte(0)
+	b.WriteString(o.Type)
+	b.WriteByte(0)
+	b.WriteString(NormalizeTitle(o.Title))
+	n := 0
+	for _, f := range o.CallTrace {
+		if n == fingerprintFrameCnt {
+			break
+		}
+		if !f.Reliable || f.Stack != "" || skipFrame(f.Function) {
+			continue
+		}
+		b.WriteByte(0)
+		b.WriteString(StripSuffix(f.Function))
+		n++
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:8])
+}
