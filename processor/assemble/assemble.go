@@ -429,6 +429,11 @@ func (a *Assembler) close(st *stream, why EndReason) {
 	if r == nil {
 		return
 	}
+	if st.ended && (why == EOF || why == Idle || why == Shutdown) {
+		// The report printed its end marker and was only waiting for a
+		// trailer ("Kernel panic", register repeat) that did not come.
+		why = EndMarker
+	}
 	r.EndReason = why
 	r.Truncated = a.truncated(st, why)
 	st.rep = nil

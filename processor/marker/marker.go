@@ -281,6 +281,7 @@ var bodyPrefixes = [][]byte{
 	[]byte("Oops"), []byte("Internal error"), []byte("Process "), []byte("Call trace:"), []byte("Showing"),
 	[]byte("\"echo 0 >"), []byte("INFO: lockdep"), []byte("irq event stamp"), []byte("hardirqs "),
 	[]byte("softirqs "), []byte("PKRU:"), []byte("---"), []byte("Dumping ftrace"), []byte("(ftrace buffer"),
+	[]byte("RIP  [<"), []byte("RSP <"), []byte("EIP: ["), []byte("ESP:"), []byte("LR is at"), []byte("PC is at"),
 }
 
 // IsBody reports whether a line looks like part of a kernel report's body:
@@ -318,6 +319,9 @@ func isRegisterLine(t []byte) bool {
 		return false
 	}
 	name := t[:i]
+	if isHex(name) { // arm64 exception stack dumps: "f900: 000000000001950b ..."
+		return true
+	}
 	if name[0] == 'x' || name[0] == 'r' || name[0] == 'a' || name[0] == 's' || name[0] == 't' || name[0] == 'g' {
 		// arm64 x0..x29, riscv/ppc style lower-case registers with digits.
 		for _, c := range name[1:] {
@@ -329,6 +333,15 @@ func isRegisterLine(t []byte) bool {
 	}
 	for _, c := range name {
 		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
 			return false
 		}
 	}

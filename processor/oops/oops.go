@@ -247,8 +247,8 @@ func (p *parser) fields() {
 			inTrace = false
 		}
 	}
-	if o.Arch == "" {
-		o.Arch = archFromRelease(o.Kernel)
+	if a := archFromRelease(o.Kernel); a != "" {
+		o.Arch = a // the release names the architecture exactly
 	}
 	if m := reFaultAddr.FindStringSubmatch(p.lines[p.hdr]); m != nil {
 		o.FaultAddress = hexAddr(m[1])
@@ -273,9 +273,9 @@ func (p *parser) arch(t string) {
 		o.Arch = "x86_64"
 	case strings.HasPrefix(t, "EIP: "):
 		o.Arch = "i386"
-	case strings.HasPrefix(t, "pc : ") || strings.HasPrefix(t, "x29: ") || strings.HasPrefix(t, "pstate: ") || strings.HasPrefix(t, "Internal error: "):
+	case strings.HasPrefix(t, "x29: ") || strings.Contains(t, "pstate: "):
 		o.Arch = "aarch64"
-	case strings.HasPrefix(t, "PC is at "):
+	case strings.Contains(t, " psr: "):
 		o.Arch = "arm"
 	case strings.HasPrefix(t, "NIP:") || strings.HasPrefix(t, "NIP ["):
 		o.Arch = "ppc64le"
@@ -314,7 +314,7 @@ func isIPLine(t string) bool {
 
 func parseIP(t string) *Frame {
 	// Drop everything up to the last "]" of address brackets or the prefix.
-	rest := t
+	rest := strings.TrimPrefix(t, "PC is at ")
 	if i := strings.Index(rest, ":"); i >= 0 && i < 8 {
 		rest = rest[i+1:]
 	}

@@ -1,0 +1,254 @@
+// Package document builds the enriched, ECS-aligned document indexed for
+// each kernel report: DESIGN.md's document contract. Field names here are a
+// contract with dashboards, alerts and outside tools: add, never rename.
+package document
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oopsflow/oopsflow/processor/assemble"
+	"github.com/oopsflow/oopsflow/processor/matcher"
+	"github.com/oopsflow/oopsflow/processor/oops"
+)
+
+// ECSVersion is the ECS release the documents follow.
+const ECSVersion = "9.4.0"
+
+// Document is one report, enriched. Its JSON form is the indexed document.
+type Document struct {
+	Timestamp time.Time `json:"@timestamp"`
+	ECS       ECS       `json:"ecs"`
+	Event     Event     `json:"event"`
+	Host      Host      `json:"host"`
+	Process   *Process  `json:"process,omitempty"`
+	Message   string    `json:"message"`
+	Error     Error     `json:"error"`
+	Oops      Oops      `json:"oops"`
+	Rule      *Rule     `json:"rule,omitempty"`
+}
+
+// ECS carries ecs.version.
+type ECS struct {
+	Version string `json:"version"`
+}
+
+// Event is ECS event.*.
+type Event struct {
+	Kind     string    `json:"kind"`     // alert when a known issue matched, else event
+	Category []string  `json:"category"` // ["host"]
+	Type     []string  `json:"type"`     // ["info"]
+	Dataset  string    `json:"dataset"`  // kernel.oops
+	Module   string    `json:"module"`   // oopsflow
+	ID       string    `json:"id"`       // the document _id
+	Severity int       `json:"severity"` // 1..10, from the rule or the report type
+	Created  time.Time `json:"created"`  // when oopsflow built the document
+}
+
+// Host is ECS host.*.
+type Host struct {
+	Name         string `json:"name"`
+	OS           *OS    `json:"os,omitempty"`
+	Architecture string `json:"architecture,omitempty"`
+	Boot         *Boot  `json:"boot,omitempty"`
+}
+
+// OS carries host.os.kernel.
+type OS struct {
+	Kernel string `json:"kernel"`
+}
+
+// Boot carries host.boot.id.
+type Boot struct {
+	ID string `json:"id"`
+}
+
+// Process is ECS process.*: the task in the report.
+type Process struct {
+	PID  *int   `json:"pid,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// Error is ECS error.*.
+type Error struct {
+	Type       string `json:"type"`
+	Message    string `json:"message"`
+	StackTrace string `json:"stack_trace"`
+}
+
+// Rule is ECS rule.*: the matched known issue.
+type Rule struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Reference   []string `json:"reference"`
+	Category    string   `json:"category"`
+	Version     string   `json:"version"`
+}
+
+// Oops holds everything kernel-specific.
+type Oops struct {
+	Type         string       `json:"type"`
+	Title        string       `json:"title"`
+	Function     string       `json:"function,omitempty"`
+	IP           *oops.Frame  `json:"ip,omitempty"`
+	FaultAddress string       `json:"fault_address,omitempty"`
+	CPU          *int         `json:"cpu,omitempty"`
+	Tainted      string       `json:"tainted,omitempty"`
+	TaintFlags   []string     `json:"taint_flags,omitempty"`
+	Hardware     string       `json:"hardware,omitempty"`
+	Workqueue    string       `json:"workqueue,omitempty"`
+	CallTrace    []oops.Frame `json:"call_trace,omitempty"`
+	Modules      []string     `json:"modules,omitempty"`
+	Context      []string     `json:"context,omitempty"`
+	Panic        bool         `json:"panic"`
+	Truncated    bool         `json:"truncated"`
+	Corrupted    bool         `json:"corrupted"`
+	EndReason    string       `json:"end_reason"`
+	Fingerprint  string       `json:"fingerprint"`
+	Uptime       *float64     `json:"uptime,omitempty"` // kernel uptime of the header line, seconds
+	Match        Match        `json:"match"`
+	Source       Source       `json:"source"`
+}
+
+// Match is the matcher's verdict.
+type Match struct {
+	Status      string   `json:"status"` // known or unknown
+	Confidence  float64  `json:"confidence"`
+	Reasons     []string `json:"reasons,omitempty"`
+	FixStatus   string   `json:"fix_status"` // affected, fixed or unknown
+	FixedIn     []string `json:"fixed_in,omitempty"`
+	Remediation string   `json:"remediation,omitempty"`
+	Pattern     string   `json:"pattern,omitempty"`
+}
+
+// Source says where the report was read.
+type Source struct {
+	Format    string `json:"format"`
+	File      string `json:"file,omitempty"`
+	Topic     string `json:"topic,omitempty"`
+	Partition *int   `json:"partition,omitempty"`
+	Offsets   []int64 `json:"offsets,omitempty"` // first and last offset (Kafka) or line number (files)
+}
+
+// Build assembles the document for a report. now is the creation time.
+func Build(r *assemble.Report, o *oops.Oops, m matcher.Result, src Source, now time.Time) *Document {
+	d := &Document{
+		Timestamp: r.Time.UTC(),
+		ECS:       ECS{Version: ECSVersion},
+		Event: Event{
+			Kind:     "event",
+			Category: []string{"host"},
+			Type:     []string{"info"},
+			Dataset:  "kernel.oops",
+			Module:   "oopsflow",
+			Severity: o.Severity,
+			Created:  now.UTC(),
+		},
+		Host:    Host{Name: r.Host, Architecture: o.Arch},
+		Message: o.Title,
+		Error: Error{
+			Type:       o.Type,
+			Message:    o.Header,
+			StackTrace: strings.Join(append(append([]string(nil), r.Context...), r.Lines...), "\n"),
+		},
+		Oops: Oops{
+			Type:         o.Type,
+			Title:        o.Title,
+			Function:     o.Function,
+			IP:           o.IP,
+			FaultAddress: o.FaultAddress,
+			CPU:          o.CPU,
+			Tainted:      o.Tainted,
+			TaintFlags:   o.TaintFlags,
+			Hardware:     o.Hardware,
+			Workqueue:    o.Workqueue,
+			CallTrace:    o.CallTrace,
+			Modules:      o.Modules,
+			Context:      r.Context,
+			Panic:        o.Panic,
+			Truncated:    r.Truncated,
+			Corrupted:    o.Corrupted,
+			EndReason:    string(r.EndReason),
+			Fingerprint:  o.Fingerprint,
+			Match:        Match{Status: "unknown", FixStatus: matcher.Unknown},
+			Source:       src,
+		},
+	}
+	if d.Timestamp.IsZero() {
+		// Console and kmsg lines carry no wall-clock time: the report is
+		// stamped when oopsflow saw it.
+		d.Timestamp = now.UTC()
+	}
+	if src.Format == "" {
+		d.Oops.Source.Format = r.Format.String()
+	}
+	if r.HasUptime {
+		up := r.Uptime.Seconds()
+		d.Oops.Uptime = &up
+	}
+	if o.Kernel != "" {
+		d.Host.OS = &OS{Kernel: o.Kernel}
+	}
+	if r.Boot != "" {
+		d.Host.Boot = &Boot{ID: r.Boot}
+	}
+	if o.PID != nil || o.Comm != "" {
+		d.Process = &Process{PID: o.PID, Name: o.Comm}
+	}
+	if m.Known() {
+		s := m.Signature
+		d.Event.Kind = "alert"
+		d.Event.Severity = s.Severity
+		if o.Panic && d.Event.Severity < 8 {
+			d.Event.Severity = 8
+		}
+		d.Rule = &Rule{
+			ID:          s.ID,
+			Name:        s.Name,
+			Description: s.Description,
+			Reference:   s.References,
+			Category:    s.Category,
+			Version:     strconv.Itoa(s.Version),
+		}
+		d.Oops.Match = Match{
+			Status:      "known",
+			Confidence:  m.Confidence,
+			Reasons:     m.Reasons,
+			FixStatus:   m.FixStatus,
+			FixedIn:     m.FixedIn,
+			Remediation: s.Remediation,
+			Pattern:     m.Pattern,
+		}
+	}
+	d.Event.ID = ID(r)
+	return d
+}
+
+// ID is the deterministic document id: a hash of the host, the boot id, the
+// report's first-line time (kernel uptime when printed, which is the same
+// whichever path the line took; else the wall-clock time) and its header
+// line. Replaying the same log from Kafka, re-reading it in Fluent Bit or
+// re-scanning a file gives the same id, so at-least-once delivery never
+// duplicates a document.
+func ID(r *assemble.Report) string {
+	h := sha256.New()
+	h.Write([]byte(r.Host))
+	h.Write([]byte{0})
+	h.Write([]byte(r.Boot))
+	h.Write([]byte{0})
+	switch {
+	case r.HasUptime:
+		h.Write([]byte("up:" + strconv.FormatInt(int64(r.Uptime/time.Microsecond), 10)))
+	case !r.Time.IsZero():
+		h.Write([]byte("t:" + r.Time.UTC().Format(time.RFC3339Nano)))
+	}
+	h.Write([]byte{0})
+	if len(r.Lines) > 0 {
+		h.Write([]byte(r.Lines[0]))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}

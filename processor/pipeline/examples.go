@@ -1,0 +1,131 @@
+package pipeline
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"time"
+
+	"github.com/oopsflow/oopsflow/processor/assemble"
+	"github.com/oopsflow/oopsflow/processor/document"
+	"github.com/oopsflow/oopsflow/processor/matcher"
+)
+
+// ExampleResult is the outcome of one signature example.
+type ExampleResult struct {
+	Signature string
+	Example   matcher.Example
+	Reports   int    // reports found in the example
+	Err       error  // nil when the example behaved as expected
+	Detail    string // what the matching report said (title, confidence, fix status)
+}
+
+// RunExamples runs every example of every signature through the whole
+// pipeline, with the whole knowledge base loaded (so an example may also
+// prove that a look-alike goes to no other signature... or to the right one).
+func RunExamples(m *matcher.Matcher, fsys fs.FS) []ExampleResult {
+	var out []ExampleResult
+	for _, s := range m.Signatures() {
+		for _, ex := range s.Examples {
+			out = append(out, runExample(m, fsys, s, ex))
+		}
+	}
+	return out
+}
+
+func runExample(m *matcher.Matcher, fsys fs.FS, s *matcher.Signature, ex matcher.Example) ExampleResult {
+	res := ExampleResult{Signature: s.ID, Example: ex}
+	data, err := fs.ReadFile(fsys, ex.File)
+	if err != nil {
+		res.Err = fmt.Errorf("read example: %w", err)
+		return res
+	}
+	var docs []*document.Document
+	host := ex.Host
+	p := New(Config{
+		DefaultHost: firstNonEmpty(host, "example"),
+		Console:     host != "",
+		Now:         func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },
+	}, m, SinkFunc(func(d *document.Document) error { docs = append(docs, d); return nil }))
+	if err := Feed(p, bytes.NewReader(data), DefaultMaxLine); err != nil {
+		res.Err = err
+		return res
+	}
+	if err := p.Close(assemble.EOF); err != nil {
+		res.Err = err
+		return res
+	}
+	res.Reports = len(docs)
+	var hit *document.Document
+	for _, d := range docs {
+		if d.Rule != nil && d.Rule.ID == s.ID {
+			hit = d
+			break
+		}
+	}
+	if hit != nil {
+		res.Detail = fmt.Sprintf("%q confidence %.2f fix_status %s", hit.Oops.Title, hit.Oops.Match.Confidence, hit.Oops.Match.FixStatus)
+	} else if len(docs) > 0 {
+		res.Detail = fmt.Sprintf("%q matched %s", docs[0].Oops.Title, docs[0].Oops.Match.Status)
+	}
+	switch ex.Expect {
+	case "match":
+		switch {
+		case hit == nil:
+			res.Err = fmt.Errorf("expected a match, %d report(s) found, none matched %s", len(docs), s.ID)
+		case ex.FixStatus != "" && hit.Oops.Match.FixStatus != ex.FixStatus:
+			res.Err = fmt.Errorf("fix_status %s (kernel %q), expected %s", hit.Oops.Match.FixStatus, kernelOf(hit), ex.FixStatus)
+		}
+	case "no_match":
+		switch {
+		case len(docs) == 0:
+			// A negative example with no report in it proves nothing.
+			res.Err = fmt.Errorf("no report found: a negative example must contain a report that does not match")
+		case hit != nil:
+			res.Err = fmt.Errorf("expected no match, but %s matched: %s", s.ID, res.Detail)
+		}
+	}
+	return res
+}
+
+func kernelOf(d *document.Document) string {
+	if d.Host.OS != nil {
+		return d.Host.OS.Kernel
+	}
+	return ""
+}
+
+func firstNonEmpty(a ...string) string {
+	for _, s := range a {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// DefaultMaxLine is the longest line Feed passes on; the rest of a longer
+// line is skipped (and counted as undecodable input by the caller).
+const DefaultMaxLine = 64 << 10
+
+// Feed reads lines from r into p, numbering them from 1. Lines longer than
+// maxLine are cut to maxLine bytes; the rest is discarded without being held
+// in memory, so a 10 MB line costs no more than a short one.
+func Feed(p *Pipeline, r io.Reader, maxLine int) error {
+	lr := NewLineReader(r, maxLine)
+	var n int64
+	for {
+		line, err := lr.Next()
+		if line != nil {
+			n++
+			p.Line(line, n)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read line %d: %w", n+1, err)
+		}
+	}
+}
