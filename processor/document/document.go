@@ -127,10 +127,10 @@ type Match struct {
 
 // Source says where the report was read.
 type Source struct {
-	Format    string `json:"format"`
-	File      string `json:"file,omitempty"`
-	Topic     string `json:"topic,omitempty"`
-	Partition *int   `json:"partition,omitempty"`
+	Format    string  `json:"format"`
+	File      string  `json:"file,omitempty"`
+	Topic     string  `json:"topic,omitempty"`
+	Partition *int    `json:"partition,omitempty"`
 	Offsets   []int64 `json:"offsets,omitempty"` // first and last offset (Kafka) or line number (files)
 }
 
