@@ -137,6 +137,7 @@ type Stats struct {
 	Truncated    uint64 // reports emitted with Truncated set
 	EvictedHosts uint64 // hosts evicted to honour MaxHosts
 	CutLines     uint64 // lines dropped or shortened by the caps
+	Interleaved  uint64 // unrelated lines found inside a report (kept out of it)
 }
 
 // An Assembler is not safe for concurrent use; the pipeline owns one.
@@ -183,6 +184,7 @@ type stream struct {
 	trace    bool // a "Call Trace:" line was seen
 	frames   int  // body lines after the trace start
 	trailer  int  // lines in the trailer
+	strays   int  // consecutive non-report lines after the trace started
 	ended    bool // an end marker was seen
 	lastSeen time.Time
 	ring     []ctxLine // recent lines while waiting (bounded by ContextLines)
@@ -285,9 +287,19 @@ func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos
 			return
 		}
 		if st.trace && st.frames > 0 && !marker.IsBody(text) {
-			a.close(st, TraceEnd)
+			// Either the trace is over, or another kernel message of the
+			// same host landed inside it. Hold the report open for a few
+			// such lines: if the report goes on, they were interleaved.
+			st.strays++
 			a.remember(st, l, text, pos)
+			if st.strays > a.strayLimit(r.Kind) {
+				a.close(st, TraceEnd)
+			}
 			return
+		}
+		if st.strays > 0 {
+			a.stats.Interleaved += uint64(st.strays)
+			st.strays = 0
 		}
 		if marker.IsTraceStart(text) {
 			st.trace = true
@@ -315,6 +327,16 @@ func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos
 			a.remember(st, l, text, pos)
 		}
 	}
+}
+
+// strayLimit is how many consecutive non-report lines a report tolerates
+// after its call trace started: reports that always print an end marker wait
+// longer for it than reports that end when their trace does.
+func (a *Assembler) strayLimit(k marker.Kind) int {
+	if printsEndTrace(k) {
+		return 32
+	}
+	return 2
 }
 
 // trailerEnd is the reason a report in its trailer ends: the end marker when
@@ -370,7 +392,7 @@ func (a *Assembler) start(st *stream, hdr marker.Header, l *logline.Line, text [
 	st.ring = st.ring[:0]
 	st.rep = r
 	st.phase = inReport
-	st.bytes, st.frames, st.trailer = 0, 0, 0
+	st.bytes, st.frames, st.trailer, st.strays = 0, 0, 0, 0
 	st.trace, st.ended = false, false
 	a.open[st] = struct{}{}
 	a.appendLine(st, text, l, false, pos)
@@ -429,10 +451,15 @@ func (a *Assembler) close(st *stream, why EndReason) {
 	if r == nil {
 		return
 	}
-	if st.ended && (why == EOF || why == Idle || why == Shutdown) {
+	switch {
+	case st.ended && (why == EOF || why == Idle || why == Shutdown):
 		// The report printed its end marker and was only waiting for a
 		// trailer ("Kernel panic", register repeat) that did not come.
 		why = EndMarker
+	case st.strays > 0 && (why == EOF || why == Idle || why == Shutdown || why == NextReport):
+		// Its trace had ended; the report was only held open in case
+		// more of it followed the unrelated lines.
+		why = TraceEnd
 	}
 	r.EndReason = why
 	r.Truncated = a.truncated(st, why)
@@ -453,7 +480,7 @@ func (a *Assembler) close(st *stream, why EndReason) {
 // truncated: a report is complete when it printed its end marker, or when
 // its kind prints none and its call trace was seen through to its end.
 func (a *Assembler) truncated(st *stream, why EndReason) bool {
-	if st.ended {
+	if st.ended || why == EndMarker {
 		return false
 	}
 	switch why {

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/oopsflow/oopsflow/internal/fleetgen"
+	"github.com/oopsflow/oopsflow/signatures"
+)
+
+func genCmd(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("gen", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var c fleetgen.Config
+	out := fl.String("o", "-", "output file (.gz is compressed); - for stdout")
+	start := fl.String("start", "2026-03-01T00:00:00Z", "time of the first line (RFC 3339)")
+	formats := fl.String("formats", "rfc3164=60,rfc3339=25,rfc5424=10,journald=5", "per-host syslog formats and their weights")
+	fl.IntVar(&c.Hosts, "hosts", 2000, "number of hosts")
+	fl.Int64Var(&c.Lines, "lines", 1_000_000, "lines to write")
+	fl.Int64Var(&c.CrashEvery, "crash-every", 20_000, "start a kernel crash report every N lines on average")
+	fl.Float64Var(&c.CutRate, "cut-rate", 0.1, "fraction of crashes cut short, as when the host dies")
+	fl.Uint64Var(&c.Seed, "seed", 1, "random seed (same seed, same output)")
+	fl.IntVar(&c.Rate, "rate", 20_000, "fleet lines per second of log time")
+	if err := fl.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return &exitError{code: exitUsage}
+	}
+	t, err := time.Parse(time.RFC3339, *start)
+	if err != nil {
+		return usageErr("--start: %v", err)
+	}
+	c.Start = t
+	c.Formats = map[string]int{}
+	for _, kv := range strings.Split(*formats, ",") {
+		var name string
+		var w int
+		if _, err := fmt.Sscanf(strings.Replace(kv, "=", " ", 1), "%s %d", &name, &w); err != nil {
+			return usageErr("--formats: %q is not name=weight", kv)
+		}
+		switch name {
+		case "rfc3164", "rfc3339", "rfc5424", "journald":
+		default:
+			return usageErr("--formats: unknown format %q (rfc3164, rfc3339, rfc5424, journald)", name)
+		}
+		c.Formats[name] = w
+	}
+	c.Examples = signatures.FS
+
+	var w io.Writer = stdout
+	var closers []io.Closer
+	if *out != "-" {
+		fh, err := os.Create(*out)
+		if err != nil {
+			return fmt.Errorf("create output: %w", err)
+		}
+		closers = append(closers, fh)
+		w = fh
+		if strings.HasSuffix(*out, ".gz") {
+			zw := gzip.NewWriter(fh)
+			closers = append([]io.Closer{zw}, closers...)
+			w = zw
+		}
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	st, err := fleetgen.Generate(bw, c)
+	if err == nil {
+		err = bw.Flush()
+	}
+	for _, cl := range closers {
+		if cerr := cl.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("gen: %w", err)
+	}
+	fmt.Fprintf(stderr, "oopsflow gen: %d lines, %d bytes, %d hosts, %d crash reports (%d cut short)\n", st.Lines, st.Bytes, c.Hosts, st.Crashes, st.Cut)
+	return nil
+}

@@ -1,0 +1,333 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/oopsflow/oopsflow/internal/summary"
+	"github.com/oopsflow/oopsflow/processor/assemble"
+	"github.com/oopsflow/oopsflow/processor/document"
+	"github.com/oopsflow/oopsflow/processor/matcher"
+	"github.com/oopsflow/oopsflow/processor/pipeline"
+	"github.com/oopsflow/oopsflow/signatures"
+)
+
+type scanFlags struct {
+	format      string
+	host        string
+	failOn      string
+	sigDir      string
+	progress    string
+	stats       bool
+	maxLines    int
+	maxHosts    int
+	idle        time.Duration
+	contextLine int
+	maxLineLen  int
+}
+
+func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f scanFlags
+	d := assemble.DefaultConfig()
+	fs.StringVar(&f.format, "format", "", "output: table (default on a terminal), ndjson (default otherwise: one document per line), json (an array)")
+	fs.StringVar(&f.host, "host", "", "host name for lines that carry none (console logs, dmesg, kmsg); lines in no syslog format are then read as that host's console")
+	fs.StringVar(&f.failOn, "fail-on", "", "exit 3 when a report is found: 'known' (a known issue matched) or 'any'")
+	fs.StringVar(&f.sigDir, "signatures", "", "knowledge base directory to use instead of the built-in signatures")
+	fs.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (when stderr is a terminal), always, never")
+	fs.BoolVar(&f.stats, "stats", false, "print counters to stderr at the end")
+	fs.IntVar(&f.maxLines, "max-report-lines", d.MaxLines, "lines per report before it is closed as max_lines")
+	fs.IntVar(&f.maxHosts, "max-hosts", d.MaxHosts, "hosts with assembly state; the least recently seen is evicted")
+	fs.DurationVar(&f.idle, "idle", d.Idle, "log time after which a host's unfinished report is closed as idle")
+	fs.IntVar(&f.contextLine, "context-lines", d.ContextLines, "lines remembered per host as context for the next report")
+	fs.IntVar(&f.maxLineLen, "max-line-bytes", pipeline.DefaultMaxLine, "longer input lines are cut")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: oopsflow scan [flags] [FILE...|-]\n\nReads files (plain or gzip) or standard input, finds kernel reports, and prints them.\nExit status: 0 ok, 1 error, 2 usage, 3 --fail-on condition met.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return &exitError{code: exitUsage}
+	}
+	stdoutTTY := isTerminal(stdout)
+	if f.format == "" {
+		f.format = "ndjson"
+		if stdoutTTY {
+			f.format = "table"
+		}
+	}
+	switch f.format {
+	case "table", "ndjson", "json":
+	default:
+		return usageErr("--format must be table, ndjson or json, not %q", f.format)
+	}
+	switch f.failOn {
+	case "", "known", "any":
+	default:
+		return usageErr("--fail-on must be known or any, not %q", f.failOn)
+	}
+	inputs := fs.Args()
+	if len(inputs) == 0 {
+		if isTerminal(stdin) {
+			return usageErr("no input: give files, or pipe logs to standard input (oopsflow scan -h)")
+		}
+		inputs = []string{"-"}
+	}
+
+	m, err := loadMatcher(f.sigDir)
+	if err != nil {
+		return &exitError{code: exitError_, err: err}
+	}
+
+	out := bufio.NewWriterSize(stdout, 256<<10)
+	sum := summary.New()
+	var known, anyReport bool
+	var docs []*document.Document
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	sink := pipeline.SinkFunc(func(d *document.Document) error {
+		anyReport = true
+		if d.Rule != nil {
+			known = true
+		}
+		switch f.format {
+		case "ndjson":
+			return enc.Encode(d)
+		case "json":
+			docs = append(docs, d)
+		default:
+			sum.Add(d)
+		}
+		return nil
+	})
+	cfg := pipeline.Config{
+		Assemble: assemble.Config{MaxLines: f.maxLines, MaxHosts: f.maxHosts, Idle: f.idle, ContextLines: f.contextLine},
+		DefaultHost: f.host,
+		Console:     f.host != "",
+		Clock:       pipeline.EventTime,
+	}
+	if cfg.DefaultHost == "" {
+		cfg.DefaultHost = "unknown"
+	}
+	p := pipeline.New(cfg, m, sink)
+
+	prog := newProgress(stderr, f.progress, inputs)
+	defer prog.stop()
+	var cut uint64
+	for _, in := range inputs {
+		n, err := scanInput(p, in, stdin, f.maxLineLen, prog)
+		cut += n
+		if err != nil {
+			return &exitError{code: exitError_, err: err}
+		}
+	}
+	if err := p.Close(assemble.EOF); err != nil {
+		return &exitError{code: exitError_, err: err}
+	}
+	prog.stop()
+	switch f.format {
+	case "json":
+		if docs == nil {
+			docs = []*document.Document{}
+		}
+		e := json.NewEncoder(out)
+		e.SetEscapeHTML(false)
+		e.SetIndent("", "  ")
+		if err := e.Encode(docs); err != nil {
+			return err
+		}
+	case "table":
+		if err := sum.Render(out, summary.Style{Color: stdoutTTY && os.Getenv("NO_COLOR") == ""}); err != nil {
+			return err
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	if f.stats || (isTerminal(stderr) && f.format != "table") {
+		s := p.Stats()
+		fmt.Fprintf(stderr, "oopsflow: %d lines (%d kernel, %d undecodable, %d cut to --max-line-bytes), %d reports (%d known, %d truncated), %d hosts evicted\n",
+			s.Lines, s.KernelLines, s.Undecodable, cut, s.Reports, s.Known, s.Assemble.Truncated, s.Assemble.EvictedHosts)
+	}
+	switch {
+	case f.failOn == "known" && known, f.failOn == "any" && anyReport:
+		return &exitError{code: exitFailOn}
+	}
+	return nil
+}
+
+// scanInput feeds one file (or stdin for "-") into the pipeline, unzipping
+// gzip input. It returns the number of lines cut to the length limit.
+func scanInput(p *pipeline.Pipeline, name string, stdin io.Reader, maxLine int, prog *progress) (uint64, error) {
+	var r io.Reader
+	if name == "-" {
+		r = stdin
+		name = "stdin"
+	} else {
+		fh, err := os.Open(name)
+		if err != nil {
+			return 0, fmt.Errorf("open input: %w", err)
+		}
+		defer fh.Close()
+		r = fh
+	}
+	r = prog.count(r)
+	br := bufio.NewReaderSize(r, 256<<10)
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return 0, fmt.Errorf("%s: gzip: %w", name, err)
+		}
+		defer zr.Close()
+		r = zr
+	} else {
+		r = br
+	}
+	p.SetSource(document.Source{File: name})
+	lr := pipeline.NewLineReader(r, maxLine)
+	var n int64
+	for {
+		line, err := lr.Next()
+		if line != nil {
+			n++
+			p.Line(line, n)
+		}
+		if err == io.EOF {
+			return lr.Cut, nil
+		}
+		if err != nil {
+			return lr.Cut, fmt.Errorf("%s: line %d: %w", name, n+1, err)
+		}
+	}
+}
+
+func loadMatcher(dir string) (*matcher.Matcher, error) {
+	fsys := signatures.FS
+	var sigs []*matcher.Signature
+	var err error
+	if dir != "" {
+		sigs, err = matcher.Load(os.DirFS(dir))
+	} else {
+		sigs, err = matcher.Load(fsys)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("knowledge base: %w", err)
+	}
+	return matcher.New(sigs), nil
+}
+
+func isTerminal(x any) bool {
+	f, ok := x.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progress prints bytes read (and a percentage for files) to a terminal.
+type progress struct {
+	w       io.Writer
+	total   int64
+	read    atomic.Int64
+	done    chan struct{}
+	exited  sync.WaitGroup
+	stopped atomic.Bool
+	on      bool
+}
+
+func newProgress(w io.Writer, mode string, inputs []string) *progress {
+	p := &progress{w: w, done: make(chan struct{})}
+	switch mode {
+	case "always":
+		p.on = true
+	case "auto":
+		p.on = isTerminal(w)
+	}
+	for _, in := range inputs {
+		if st, err := os.Stat(in); err == nil && in != "-" {
+			p.total += st.Size()
+		}
+	}
+	if p.on {
+		p.exited.Add(1)
+		go func() {
+			defer p.exited.Done()
+			p.loop()
+		}()
+	}
+	return p
+}
+
+func (p *progress) count(r io.Reader) io.Reader {
+	if !p.on {
+		return r
+	}
+	return &countingReader{r: r, n: &p.read}
+}
+
+func (p *progress) loop() {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	start := time.Now()
+	for {
+		select {
+		case <-p.done:
+			fmt.Fprint(p.w, "\r\x1b[K")
+			return
+		case <-t.C:
+			read := p.read.Load()
+			var b strings.Builder
+			fmt.Fprintf(&b, "\rscanning: %s", humanBytes(read))
+			if p.total > 0 {
+				fmt.Fprintf(&b, " of %s (%.0f%%)", humanBytes(p.total), 100*float64(read)/float64(p.total))
+			}
+			if secs := time.Since(start).Seconds(); secs > 0 {
+				fmt.Fprintf(&b, ", %s/s", humanBytes(int64(float64(read)/secs)))
+			}
+			fmt.Fprint(p.w, b.String()+"\x1b[K")
+		}
+	}
+}
+
+func (p *progress) stop() {
+	if p.on && p.stopped.CompareAndSwap(false, true) {
+		close(p.done)
+		p.exited.Wait()
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
