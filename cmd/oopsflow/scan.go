@@ -116,7 +116,7 @@ func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return nil
 	})
 	cfg := pipeline.Config{
-		Assemble: assemble.Config{MaxLines: f.maxLines, MaxHosts: f.maxHosts, Idle: f.idle, ContextLines: f.contextLine},
+		Assemble:    assemble.Config{MaxLines: f.maxLines, MaxHosts: f.maxHosts, Idle: f.idle, ContextLines: f.contextLine},
 		DefaultHost: f.host,
 		Console:     f.host != "",
 		Clock:       pipeline.EventTime,
