@@ -13,6 +13,8 @@ package logline
 import (
 	"errors"
 	"time"
+
+	"github.com/valyala/fastjson"
 )
 
 // Format names the syntax a line was decoded from.
@@ -101,6 +103,7 @@ type Decoder struct {
 	Console bool
 
 	intern   map[string]string
+	parser   *fastjson.Parser
 	stamp    [32]byte // last timestamp text parsed
 	stampLen int
 	stampT   time.Time
@@ -527,9 +530,35 @@ func (d *Decoder) decodeKmsg(raw []byte, l *Line) bool {
 	return true
 }
 
-var months = map[string]time.Month{
-	"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
-	"Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12,
+// month parses a three-letter month name.
+func month(b []byte) (time.Month, bool) {
+	switch string(b) {
+	case "Jan":
+		return time.January, true
+	case "Feb":
+		return time.February, true
+	case "Mar":
+		return time.March, true
+	case "Apr":
+		return time.April, true
+	case "May":
+		return time.May, true
+	case "Jun":
+		return time.June, true
+	case "Jul":
+		return time.July, true
+	case "Aug":
+		return time.August, true
+	case "Sep":
+		return time.September, true
+	case "Oct":
+		return time.October, true
+	case "Nov":
+		return time.November, true
+	case "Dec":
+		return time.December, true
+	}
+	return 0, false
 }
 
 func num2(b []byte) (int, bool) {
@@ -552,7 +581,7 @@ func (d *Decoder) parse3164Time(b []byte) (time.Time, bool) {
 	if d.stampLen == len(b) && string(d.stamp[:d.stampLen]) == string(b) {
 		return d.stampT, true
 	}
-	mon, ok := months[string(b[0:3])]
+	mon, ok := month(b[0:3])
 	if !ok {
 		return time.Time{}, false
 	}

@@ -1,20 +1,157 @@
 package logline
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/valyala/fastjson"
 )
+
+// fields is read access to a structured record's keys. Two kinds exist:
+// maps (Fluent Bit records handed over by the plugin) and parsed JSON lines
+// (journald exports, Kafka values); the decoding rules are written once
+// against this interface.
+type fields interface {
+	// str returns a string value (or journald's array-of-bytes form) as bytes.
+	str(key string) ([]byte, bool)
+	// num returns a number, or a string holding a decimal integer.
+	num(key string) (float64, bool)
+	has(key string) bool
+}
+
+// mapFields reads a map whose values may be strings, []byte (Fluent Bit
+// hands msgpack strings to Go as []byte), numbers or arrays of byte values.
+type mapFields map[string]any
+
+func (m mapFields) has(k string) bool { v, ok := m[k]; return ok && v != nil }
+
+func (m mapFields) str(k string) ([]byte, bool) {
+	switch x := m[k].(type) {
+	case string:
+		return []byte(x), true
+	case []byte:
+		return x, true
+	case []any: // journald writes non-UTF-8 messages as an array of byte values
+		b := make([]byte, 0, len(x))
+		for _, e := range x {
+			n, ok := number(e)
+			if !ok || n < 0 || n > 255 {
+				return nil, false
+			}
+			b = append(b, byte(n))
+		}
+		return b, true
+	}
+	return nil, false
+}
+
+func (m mapFields) num(k string) (float64, bool) {
+	v := m[k]
+	if s, ok := v.(string); ok {
+		n, err := strconv.ParseInt(s, 10, 64)
+		return float64(n), err == nil
+	}
+	if b, ok := v.([]byte); ok {
+		n, err := strconv.ParseInt(string(b), 10, 64)
+		return float64(n), err == nil
+	}
+	return number(v)
+}
+
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int8:
+		return float64(x), true
+	case int16:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint:
+		return float64(x), true
+	case uint8:
+		return float64(x), true
+	case uint16:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+// jsonFields reads a parsed JSON object without copying.
+type jsonFields struct{ v *fastjson.Value }
+
+func (j jsonFields) has(k string) bool {
+	v := j.v.Get(k)
+	return v != nil && v.Type() != fastjson.TypeNull
+}
+
+func (j jsonFields) str(k string) ([]byte, bool) {
+	v := j.v.Get(k)
+	if v == nil {
+		return nil, false
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return b, true
+	case fastjson.TypeArray:
+		arr, _ := v.Array()
+		b := make([]byte, 0, len(arr))
+		for _, e := range arr {
+			n, err := e.Int()
+			if err != nil || n < 0 || n > 255 {
+				return nil, false
+			}
+			b = append(b, byte(n))
+		}
+		return b, true
+	}
+	return nil, false
+}
+
+func (j jsonFields) num(k string) (float64, bool) {
+	v := j.v.Get(k)
+	if v == nil {
+		return 0, false
+	}
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		f, err := v.Float64()
+		return f, err == nil
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		n, err := strconv.ParseInt(string(b), 10, 64)
+		return float64(n), err == nil
+	}
+	return 0, false
+}
 
 // decodeJSON decodes a JSON object line: journald's export format
 // (journalctl -o json) or a record with configurable keys.
 func (d *Decoder) decodeJSON(raw []byte, l *Line) error {
-	var rec map[string]any
-	if err := json.Unmarshal(raw, &rec); err != nil {
+	if d.parser == nil {
+		d.parser = new(fastjson.Parser)
+	}
+	v, err := d.parser.ParseBytes(raw)
+	if err != nil {
 		return fmt.Errorf("%w: invalid JSON: %v", ErrNotLog, err)
 	}
-	if err := d.DecodeRecord(rec, time.Time{}, l); err != nil {
+	if v.Type() != fastjson.TypeObject {
+		return fmt.Errorf("%w: JSON value is not an object", ErrNotLog)
+	}
+	if err := d.decodeFields(jsonFields{v}, time.Time{}, l); err != nil {
 		return err
 	}
 	if l.Format == FormatRecord {
@@ -25,35 +162,44 @@ func (d *Decoder) decodeJSON(raw []byte, l *Line) error {
 
 // DecodeRecord decodes a structured record: a journald entry, a Fluent Bit
 // record from its kmsg, syslog, systemd or tail input, or any map whose keys
-// are named by d.Keys. Values may be strings, byte slices (Fluent Bit hands
-// msgpack strings to Go as []byte), numbers or, for journald's MESSAGE,
-// arrays of bytes. ts is the record's own timestamp, used when the record
-// carries none of its own; it may be zero.
+// are named by d.Keys. Values may be strings, byte slices, numbers or, for
+// journald's MESSAGE, arrays of bytes. ts is the record's own timestamp,
+// used when the record carries none; it may be zero.
 func (d *Decoder) DecodeRecord(rec map[string]any, ts time.Time, l *Line) error {
+	return d.decodeFields(mapFields(rec), ts, l)
+}
+
+func (d *Decoder) decodeFields(rec fields, ts time.Time, l *Line) error {
 	*l = Line{Level: -1, Seq: -1, Format: FormatRecord, Time: ts}
 	k := d.keys()
 
 	// journald (also Fluent Bit's systemd input, which keeps journald's names).
-	if msg, ok := rec["MESSAGE"]; ok {
+	if rec.has("MESSAGE") {
 		l.Format = FormatJournald
-		l.Text = asBytes(msg)
-		l.Host = d.internString(asString(rec["_HOSTNAME"]))
-		l.Boot = d.internString(asString(rec["_BOOT_ID"]))
-		l.Kernel = asString(rec["_TRANSPORT"]) == "kernel"
-		if us, ok := asInt(rec["__REALTIME_TIMESTAMP"]); ok {
-			l.Time = time.UnixMicro(us).UTC()
+		msg, ok := rec.str("MESSAGE")
+		if !ok {
+			return fmt.Errorf("%w: journald record without a usable MESSAGE", ErrNotLog)
 		}
-		if us, ok := asInt(rec["_SOURCE_MONOTONIC_TIMESTAMP"]); ok && l.Kernel {
-			l.Uptime, l.HasUptime = time.Duration(us)*time.Microsecond, true
-		}
-		if p, ok := asInt(rec["PRIORITY"]); ok {
-			l.Level = int8(p & 7)
-		}
-		if l.Host == "" {
+		l.Text = msg
+		if h, ok := rec.str("_HOSTNAME"); ok && len(h) > 0 {
+			l.Host = d.internBytes(h)
+		} else {
 			l.Host = d.hostFrom(rec)
 		}
-		if l.Text == nil {
-			return fmt.Errorf("%w: journald record without a usable MESSAGE", ErrNotLog)
+		if b, ok := rec.str("_BOOT_ID"); ok && len(b) > 0 {
+			l.Boot = d.internBytes(b)
+		}
+		if t, ok := rec.str("_TRANSPORT"); ok {
+			l.Kernel = string(t) == "kernel"
+		}
+		if us, ok := rec.num("__REALTIME_TIMESTAMP"); ok {
+			l.Time = time.UnixMicro(int64(us)).UTC()
+		}
+		if us, ok := rec.num("_SOURCE_MONOTONIC_TIMESTAMP"); ok && l.Kernel {
+			l.Uptime, l.HasUptime = time.Duration(us)*time.Microsecond, true
+		}
+		if p, ok := rec.num("PRIORITY"); ok {
+			l.Level = int8(int(p) & 7)
 		}
 		if l.Kernel {
 			d.kernelPrefix(l)
@@ -62,61 +208,69 @@ func (d *Decoder) DecodeRecord(rec map[string]any, ts time.Time, l *Line) error 
 	}
 
 	// Fluent Bit kmsg input: priority, sequence, sec, usec, msg; no host.
-	if msg, ok := rec["msg"]; ok {
-		if pri, ok := asInt(rec["priority"]); ok {
-			l.Text = asBytes(msg)
-			l.Kernel = true
-			l.Level = int8(pri & 7)
-			if seq, ok := asInt(rec["sequence"]); ok {
-				l.Seq = seq
-			}
-			sec, ok1 := asInt(rec["sec"])
-			usec, _ := asInt(rec["usec"])
-			if ok1 {
-				l.Uptime, l.HasUptime = time.Duration(sec)*time.Second+time.Duration(usec)*time.Microsecond, true
-			}
-			l.Host = d.hostFrom(rec)
-			return nil
+	if pri, ok := rec.num("priority"); ok && rec.has("msg") {
+		l.Text, _ = rec.str("msg")
+		l.Kernel = true
+		l.Level = int8(int(pri) & 7)
+		if seq, ok := rec.num("sequence"); ok {
+			l.Seq = int64(seq)
 		}
+		if sec, ok := rec.num("sec"); ok {
+			usec, _ := rec.num("usec")
+			l.Uptime, l.HasUptime = time.Duration(sec)*time.Second+time.Duration(usec)*time.Microsecond, true
+		}
+		l.Host = d.hostFrom(rec)
+		return nil
 	}
 
-	msgKey, msg := first(rec, k.Message)
-	if msg == nil {
+	var text []byte
+	msgKey := ""
+	for _, key := range k.Message {
+		if b, ok := rec.str(key); ok {
+			text, msgKey = b, key
+			break
+		}
+	}
+	if msgKey == "" {
 		return fmt.Errorf("%w: record has none of the message keys %v", ErrNotLog, k.Message)
 	}
-	text := asBytes(msg)
 	host := d.hostFrom(rec)
-	_, identV := first(rec, k.Ident)
-	if identV == nil {
+	var ident []byte
+	identFound := false
+	for _, key := range k.Ident {
+		if b, ok := rec.str(key); ok {
+			ident, identFound = b, true
+			break
+		}
+	}
+	if !identFound {
 		// A raw line (tail input's "log", or a syslog line relayed as is):
 		// decode it as a line and let the record fill what the line lacks.
-		inner := Line{}
 		saved := d.DefaultHost
 		if host != "" {
 			d.DefaultHost = host
 		}
-		err := d.Decode(text, &inner)
+		err := d.Decode(text, l)
 		d.DefaultHost = saved
-		if err == nil {
-			if host != "" && inner.Host == "" {
-				inner.Host = host
-			}
-			if inner.Time.IsZero() {
-				inner.Time = d.recordTime(rec, ts)
-			}
-			*l = inner
-			return nil
+		if err != nil {
+			return fmt.Errorf("record key %q: %w", msgKey, err)
 		}
-		return fmt.Errorf("record key %q: %w", msgKey, err)
+		if l.Host == "" {
+			l.Host = host
+		}
+		if l.Time.IsZero() {
+			l.Time = d.recordTime(rec, ts)
+		}
+		return nil
 	}
 	// Fluent Bit syslog input (pri, time, host, ident, pid, message) and
 	// parsed records of the same shape.
 	l.Text = text
 	l.Host = host
-	l.Kernel = asString(identV) == "kernel"
+	l.Kernel = string(ident) == "kernel"
 	l.Time = d.recordTime(rec, ts)
-	if p, ok := asInt(rec["pri"]); ok {
-		l.Level = int8(p & 7)
+	if p, ok := rec.num("pri"); ok {
+		l.Level = int8(int(p) & 7)
 	}
 	if l.Kernel {
 		d.kernelPrefix(l)
@@ -124,117 +278,36 @@ func (d *Decoder) DecodeRecord(rec map[string]any, ts time.Time, l *Line) error 
 	return nil
 }
 
-func (d *Decoder) hostFrom(rec map[string]any) string {
-	if _, v := first(rec, d.keys().Host); v != nil {
-		if s := asString(v); s != "" {
-			return d.internString(s)
+func (d *Decoder) hostFrom(rec fields) string {
+	for _, key := range d.keys().Host {
+		if b, ok := rec.str(key); ok && len(b) > 0 {
+			return d.internBytes(b)
 		}
 	}
 	return d.DefaultHost
 }
 
-func (d *Decoder) recordTime(rec map[string]any, ts time.Time) time.Time {
-	_, v := first(rec, d.keys().Time)
-	switch x := v.(type) {
-	case string:
-		if t, ok := d.parse3339([]byte(x)); ok {
-			return t
-		}
-		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-			return t.UTC()
-		}
-		if b := []byte(x); len(b) >= 15 {
-			if t, ok := d.parse3164Time(b[:15]); ok {
+// recordTime reads the record's time key: RFC 3339 text, RFC 3164 text, or
+// seconds since the epoch; else ts.
+func (d *Decoder) recordTime(rec fields, ts time.Time) time.Time {
+	for _, key := range d.keys().Time {
+		if b, ok := rec.str(key); ok {
+			if t, ok := d.parse3339(b); ok {
 				return t
 			}
+			if t, err := time.Parse(time.RFC3339Nano, string(b)); err == nil {
+				return t.UTC()
+			}
+			if len(b) >= 15 {
+				if t, ok := d.parse3164Time(b[:15]); ok {
+					return t
+				}
+			}
+			continue
 		}
-	case []byte:
-		if t, ok := d.parse3339(x); ok {
-			return t
+		if f, ok := rec.num(key); ok {
+			return time.Unix(0, int64(f*1e9)).UTC()
 		}
-	case float64:
-		return time.Unix(0, int64(x*1e9)).UTC()
 	}
 	return ts
-}
-
-func (d *Decoder) internString(s string) string {
-	if s == "" {
-		return ""
-	}
-	if v, ok := d.intern[s]; ok {
-		return v
-	}
-	return d.internBytes([]byte(s))
-}
-
-func first(rec map[string]any, keys []string) (string, any) {
-	for _, k := range keys {
-		if v, ok := rec[k]; ok && v != nil {
-			return k, v
-		}
-	}
-	return "", nil
-}
-
-func asString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case []byte:
-		return string(x)
-	}
-	return ""
-}
-
-func asBytes(v any) []byte {
-	switch x := v.(type) {
-	case string:
-		return []byte(x)
-	case []byte:
-		return x
-	case []any: // journald writes non-UTF-8 messages as an array of byte values
-		b := make([]byte, 0, len(x))
-		for _, e := range x {
-			n, ok := asInt(e)
-			if !ok || n < 0 || n > 255 {
-				return nil
-			}
-			b = append(b, byte(n))
-		}
-		return b
-	}
-	return nil
-}
-
-func asInt(v any) (int64, bool) {
-	switch x := v.(type) {
-	case string:
-		n, err := strconv.ParseInt(x, 10, 64)
-		return n, err == nil
-	case []byte:
-		n, err := strconv.ParseInt(string(x), 10, 64)
-		return n, err == nil
-	case float64:
-		return int64(x), true
-	case int64:
-		return x, true
-	case uint64:
-		return int64(x), true
-	case int:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case uint32:
-		return int64(x), true
-	case int8:
-		return int64(x), true
-	case uint8:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case uint16:
-		return int64(x), true
-	}
-	return 0, false
 }

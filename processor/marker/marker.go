@@ -157,13 +157,26 @@ var suppressed = [][]byte{
 	[]byte("appears to be on the same physical disk"),
 }
 
-// bigram marks the two-byte prefixes of every needle, so that a line can be
-// scanned once with a table look-up per byte instead of one search per needle.
-var bigram = func() (t [1 << 16]bool) {
-	for _, h := range headers {
-		t[uint16(h.Needle[0])<<8|uint16(h.Needle[1])] = true
+// byBigram lists, for each two-byte prefix, the headers whose needle starts
+// with it (in table order), so that a line is scanned once with one table
+// look-up per byte instead of one search per needle.
+var byBigram = func() map[uint16][]int {
+	m := map[uint16][]int{}
+	for i, h := range headers {
+		k := uint16(h.Needle[0])<<8 | uint16(h.Needle[1])
+		m[k] = append(m[k], i)
 	}
-	return t
+	return m
+}()
+
+// bigram[k] is 1 + the index of k's list in bigramLists, 0 when no needle
+// starts with k.
+var bigram, bigramLists = func() (t [1 << 16]uint8, lists [][]int) {
+	for k, l := range byBigram {
+		lists = append(lists, l)
+		t[k] = uint8(len(lists))
+	}
+	return t, lists
 }()
 
 // Match reports the header a kernel message line announces, if any. The
@@ -175,16 +188,17 @@ func Match(text []byte) (Header, bool) {
 	}
 	best := -1
 	for i := 0; i+1 < len(text); i++ {
-		if !bigram[uint16(text[i])<<8|uint16(text[i+1])] {
+		slot := bigram[uint16(text[i])<<8|uint16(text[i+1])]
+		if slot == 0 {
 			continue
 		}
 		rest := text[i:]
-		for j := range headers {
+		for _, j := range bigramLists[slot-1] {
 			if best >= 0 && j >= best {
 				break
 			}
 			h := &headers[j]
-			if h.Needle[0] != text[i] || !bytes.HasPrefix(rest, h.Needle) {
+			if !bytes.HasPrefix(rest, h.Needle) {
 				continue
 			}
 			if h.Also != nil && !containsAny(text, h.Also) {
