@@ -89,6 +89,7 @@ var headers = []Header{
 	{Needle: []byte("UBSAN:"), Kind: UBSAN},
 	{Needle: []byte("BUG: kernel NULL pointer dereference"), Kind: NullPointer},
 	{Needle: []byte("BUG: unable to handle kernel NULL pointer dereference"), Kind: NullPointer},
+	{Needle: []byte("BUG: Kernel NULL pointer dereference"), Kind: NullPointer}, // powerpc
 	{Needle: []byte("BUG: unable to handle kernel paging request"), Kind: PagingRequest},
 	{Needle: []byte("BUG: unable to handle page fault"), Kind: PagingRequest},
 	{Needle: []byte("BUG: unable to handle kernel"), Kind: PagingRequest},

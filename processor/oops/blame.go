@@ -74,7 +74,7 @@ var skipRe = regexp.MustCompile(`^(?:` + strings.Join([]string{
 	`radix_tree_node_alloc`, `idr_`, `ida_`, `xa_`, `__xa`, `strnstr`, `arch_local_irq`, `local_irq`, `lock_sock`,
 	`release_sock`, `perf_trace_`, `del_timer_sync`, `(?:__)?timer_delete`, `(?:__)?init_work`, `(?:__)?flush_`,
 	`drain_workqueue`, `destroy_workqueue`, `complete$`, `(?:__)?wake_up`, `try_to_wake_up`, `(?:__)?fput`, `____fput`,
-	`delayed_fput`, `iput`, `dput`, `__dentry_kill`, `kernfs_`, `(?:__)?kthread_create`, `sock_def_`, `print_other_cpu_stall`, `__sched_text_start`, `df_debug`,
+	`delayed_fput`, `bad_page`, `napi_consume_skb`, `dump_page`, `__dump_page`, `iput`, `dput`, `__dentry_kill`, `kernfs_`, `(?:__)?kthread_create`, `sock_def_`, `print_other_cpu_stall`, `__sched_text_start`, `df_debug`,
 }, `|`) + `)`)
 
 // hangSkipRe extends skipRe for hung tasks: a blocked task shows where it

@@ -304,7 +304,7 @@ func archFromRelease(rel string) string {
 
 // isIPLine recognises the line that names the faulting instruction.
 func isIPLine(t string) bool {
-	for _, p := range []string{"RIP: 0010:", "RIP: e030:", "RIP: 0010:[<", "IP: [<", "IP: ", "EIP: ", "pc : ", "PC is at ", "NIP [", "NIP:  ", "epc : "} {
+	for _, p := range []string{"RIP: 0010:", "RIP: e030:", "RIP: 0010:[<", "IP: [<", "IP: ", "EIP: ", "pc : ", "PC is at ", "NIP [", "epc : ", "Krnl PSW : "} {
 		if strings.HasPrefix(t, p) {
 			return strings.Contains(t, "+0x")
 		}
@@ -314,8 +314,12 @@ func isIPLine(t string) bool {
 
 func parseIP(t string) *Frame {
 	// Drop everything up to the last "]" of address brackets or the prefix.
-	rest := strings.TrimPrefix(t, "PC is at ")
-	if i := strings.Index(rest, ":"); i >= 0 && i < 8 {
+	rest := strings.TrimPrefix(strings.TrimPrefix(t, "PC is at "), "NIP ")
+	if strings.HasPrefix(t, "Krnl PSW") { // s390: "Krnl PSW : 0704c... 000003ff80123456 (func+0x5e/0x2a8 [mod])"
+		if i := strings.LastIndexByte(t, '('); i >= 0 {
+			rest = strings.TrimSuffix(t[i+1:], ")")
+		}
+	} else if i := strings.Index(rest, ":"); i >= 0 && i < 8 {
 		rest = rest[i+1:]
 	}
 	rest = strings.TrimSpace(rest)

@@ -19,7 +19,7 @@ var (
 	reStackProt   = regexp.MustCompile(`stack-protector: Kernel stack is corrupted in: ([A-Za-z0-9_.$]+)`)
 	reKilled      = regexp.MustCompile(`Killed process \d+ \(([^)]+)\)`)
 	reOOMInvoker  = regexp.MustCompile(`^(.*?) invoked oom-killer`)
-	reUnableWhat  = regexp.MustCompile(`nable to handle (?:kernel )?([a-zA-Z -]+?)(?: at| for|,|$)`)
+	reUnableWhat  = regexp.MustCompile(`nable to handle (?:kernel )?([a-zA-Z -]+?)(?: at| for| in |,|$)`)
 	reBugDesc     = regexp.MustCompile(`BUG: (.*)$`)
 	reHungComm    = regexp.MustCompile(`INFO: task (.+?):(\d+) (?:blocked|can't die)`)
 	reSoftComm    = regexp.MustCompile(`stuck for \d+s! \[(.+?):(\d+)\]`)

@@ -1,0 +1,372 @@
+package assemble
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oopsflow/oopsflow/processor/logline"
+)
+
+var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const oopsText = `BUG: kernel NULL pointer dereference, address: 0000000000000402
+#PF: supervisor read access in kernel mode
+Oops: 0000 [#1] SMP NOPTI
+CPU: 4 PID: 2688731 Comm: kworker/4:2 Not tainted 5.15.0-1075-azure #84-Ubuntu
+RIP: 0010:netfs_rreq_unlock+0xf7/0x3c0 [netfs]
+RAX: 0000000000000402 RBX: 0000000000000402 RCX: 0000000000000000
+Call Trace:
+ <TASK>
+ netfs_rreq_assess+0x1b4/0x4f0 [netfs]
+ process_one_work+0x225/0x3d0
+ worker_thread+0x53/0x420
+ kthread+0x12a/0x150
+ ret_from_fork+0x22/0x30
+ </TASK>
+Modules linked in: ceph libceph netfs
+CR2: 0000000000000402
+---[ end trace 2b1f6f5c7fa3d6a1 ]---`
+
+const hungText = `INFO: task ip:31337 blocked for more than 120 seconds.
+      Not tainted 4.16.13-1.el7.elrepo.x86_64 #1
+"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.
+Call Trace:
+ __schedule+0x28e/0x890
+ schedule+0x2c/0x80
+ mutex_lock+0x2f/0x40
+ copy_net_ns+0xbb/0x1a0
+ do_syscall_64+0x79/0x1b0`
+
+type feeder struct {
+	a       *Assembler
+	reports []*Report
+	pos     int64
+	now     time.Time
+}
+
+func newFeeder(cfg Config) *feeder {
+	f := &feeder{now: t0}
+	f.a = New(cfg, func(r *Report) { f.reports = append(f.reports, r) })
+	return f
+}
+
+func (f *feeder) line(host, caller, text string) {
+	f.pos++
+	f.now = f.now.Add(time.Millisecond)
+	l := logline.Line{Host: host, Caller: caller, Kernel: true, Text: []byte(text), Time: f.now, Uptime: f.now.Sub(t0) + time.Hour, HasUptime: true}
+	f.a.Add(&l, f.now, f.pos)
+}
+
+func (f *feeder) text(host, text string) {
+	for _, l := range strings.Split(text, "\n") {
+		f.line(host, "", l)
+	}
+}
+
+func TestInterleavedHosts(t *testing.T) {
+	f := newFeeder(Config{})
+	a := strings.Split(oopsText, "\n")
+	b := strings.Split(hungText, "\n")
+	for i := 0; i < len(a) || i < len(b); i++ {
+		if i < len(a) {
+			f.line("host-a", "", a[i])
+		}
+		if i < len(b) {
+			f.line("host-b", "", b[i])
+		}
+		f.line("host-c", "", "IPv6: ADDRCONF(NETDEV_CHANGE): veth1: link becomes ready")
+	}
+	f.line("host-b", "", "EXT4-fs (sda1): re-mounted")
+	f.line("host-b", "", "EXT4-fs (sda1): re-mounted")
+	f.line("host-b", "", "EXT4-fs (sda1): re-mounted")
+	f.a.Flush(EOF)
+	if len(f.reports) != 2 {
+		t.Fatalf("want 2 reports, got %d", len(f.reports))
+	}
+	byHost := map[string]*Report{}
+	for _, r := range f.reports {
+		byHost[r.Host] = r
+	}
+	if r := byHost["host-a"]; r == nil || len(r.Lines) != len(a) || r.EndReason != EndMarker || r.Truncated {
+		t.Fatalf("host-a: %+v", r)
+	}
+	if r := byHost["host-b"]; r == nil || len(r.Lines) != len(b) || r.EndReason != TraceEnd || r.Truncated {
+		t.Fatalf("host-b: lines %d end %s truncated %v", len(r.Lines), r.EndReason, r.Truncated)
+	}
+}
+
+func TestTwoReportsInARow(t *testing.T) {
+	f := newFeeder(Config{})
+	f.text("h", hungText)
+	f.text("h", hungText)
+	f.a.Flush(EOF)
+	if len(f.reports) != 2 {
+		t.Fatalf("want 2 reports, got %d", len(f.reports))
+	}
+	if f.reports[0].EndReason != NextReport || f.reports[0].Truncated {
+		t.Errorf("first: end %s truncated %v", f.reports[0].EndReason, f.reports[0].Truncated)
+	}
+	if f.reports[1].EndReason != EOF || f.reports[1].Truncated {
+		t.Errorf("second: end %s truncated %v (a hung task whose trace is complete is not truncated)", f.reports[1].EndReason, f.reports[1].Truncated)
+	}
+}
+
+func TestCutOffByIdleAndEOF(t *testing.T) {
+	lines := strings.Split(oopsText, "\n")[:9] // the host died mid-trace
+	f := newFeeder(Config{Idle: 10 * time.Second})
+	for _, l := range lines {
+		f.line("dead", "", l)
+	}
+	f.a.Advance(f.now.Add(5 * time.Second))
+	if len(f.reports) != 0 {
+		t.Fatal("closed before the idle timeout")
+	}
+	f.a.Advance(f.now.Add(11 * time.Second))
+	if len(f.reports) != 1 || f.reports[0].EndReason != Idle || !f.reports[0].Truncated {
+		t.Fatalf("idle: %+v", f.reports)
+	}
+	g := newFeeder(Config{})
+	for _, l := range lines {
+		g.line("dead", "", l)
+	}
+	g.a.Flush(Shutdown)
+	if len(g.reports) != 1 || g.reports[0].EndReason != Shutdown || !g.reports[0].Truncated {
+		t.Fatalf("shutdown: %+v", g.reports)
+	}
+}
+
+func TestEndTraceThenPanicIsOneReport(t *testing.T) {
+	f := newFeeder(Config{})
+	f.text("h", oopsText)
+	f.line("h", "", "RIP: 0010:netfs_rreq_unlock+0xf7/0x3c0 [netfs]")
+	f.line("h", "", "Kernel panic - not syncing: Fatal exception")
+	f.line("h", "", "Kernel Offset: 0x17000000 from 0xffffffff81000000")
+	f.line("h", "", "---[ end Kernel panic - not syncing: Fatal exception ]---")
+	f.line("h", "", "EXT4-fs (sda1): re-mounted")
+	f.a.Flush(EOF)
+	if len(f.reports) != 1 {
+		t.Fatalf("want 1 report, got %d", len(f.reports))
+	}
+	r := f.reports[0]
+	if !strings.Contains(strings.Join(r.Lines, "\n"), "Kernel panic - not syncing") || r.EndReason != EndMarker || r.Truncated {
+		t.Fatalf("panic not attached: end %s lines %d", r.EndReason, len(r.Lines))
+	}
+}
+
+func TestContextLines(t *testing.T) {
+	f := newFeeder(Config{})
+	f.line("h", "", "EXT4-fs (sda1): re-mounted") // too old: 10 s before
+	f.now = f.now.Add(10 * time.Second)
+	f.line("h", "", "IPv4: Attempt to release TCP socket in state 10 ffff805624a7b800")
+	f.line("h", "", "------------[ cut here ]------------")
+	f.line("h", "", "WARNING: CPU: 2 PID: 1 at fs/netfs/read_helper.c:596 netfs_rreq_unlock+0x2d1/0x3c0 [netfs]")
+	f.line("h", "", "Call Trace:")
+	f.line("h", "", " process_one_work+0x225/0x3d0")
+	f.line("h", "", "---[ end trace 6e2d2f1b0a0c9b11 ]---")
+	f.line("other", "", "IPv4: not context of h")
+	f.a.Flush(EOF)
+	if len(f.reports) != 1 {
+		t.Fatalf("want 1 report, got %d", len(f.reports))
+	}
+	got := strings.Join(f.reports[0].Context, "|")
+	want := "IPv4: Attempt to release TCP socket in state 10 ffff805624a7b800|------------[ cut here ]------------"
+	if got != want {
+		t.Fatalf("context %q, want %q", got, want)
+	}
+	if f.reports[0].FirstPos != 2 {
+		t.Errorf("FirstPos %d, want 2 (the first context line)", f.reports[0].FirstPos)
+	}
+}
+
+func TestInterleavedLineInsideTrace(t *testing.T) {
+	f := newFeeder(Config{})
+	lines := strings.Split(oopsText, "\n")
+	for i, l := range lines {
+		f.line("h", "", l)
+		if i == 9 { // inside the call trace
+			f.line("h", "", "nf_conntrack: nf_conntrack: table full, dropping packet")
+		}
+	}
+	f.a.Flush(EOF)
+	if len(f.reports) != 1 || len(f.reports[0].Lines) != len(lines) || f.reports[0].EndReason != EndMarker {
+		t.Fatalf("a stray line split or polluted the report: %d reports, first has %d lines (want %d)", len(f.reports), len(f.reports[0].Lines), len(lines))
+	}
+	if f.a.Stats().Interleaved != 1 {
+		t.Errorf("interleaved count %d, want 1", f.a.Stats().Interleaved)
+	}
+}
+
+func TestCallerIDsSeparateStreams(t *testing.T) {
+	f := newFeeder(Config{})
+	a := strings.Split(oopsText, "\n")
+	b := strings.Split(hungText, "\n")
+	for i := 0; i < len(a) || i < len(b); i++ {
+		if i < len(a) {
+			f.line("h", "T100", a[i])
+		}
+		if i < len(b) {
+			f.line("h", "T200", b[i])
+		}
+	}
+	f.a.Flush(EOF)
+	if len(f.reports) != 2 {
+		t.Fatalf("want 2 reports from two callers of one host, got %d", len(f.reports))
+	}
+	for _, r := range f.reports {
+		want := len(a)
+		if r.Caller == "T200" {
+			want = len(b)
+		}
+		if len(r.Lines) != want {
+			t.Errorf("caller %s: %d lines, want %d", r.Caller, len(r.Lines), want)
+		}
+	}
+}
+
+// A report that never ends is closed at the line cap; memory never holds
+// more than MaxLines lines of it.
+func TestBoundMaxLines(t *testing.T) {
+	f := newFeeder(Config{MaxLines: 50})
+	f.line("h", "", "BUG: soft lockup - CPU#1 stuck for 22s! [a:1]")
+	f.line("h", "", "Call Trace:")
+	for i := 0; i < 10000; i++ {
+		f.line("h", "", fmt.Sprintf(" frame_%d+0x1/0x2", i))
+	}
+	f.a.Flush(EOF)
+	for _, r := range f.reports {
+		if len(r.Lines) > 50 {
+			t.Fatalf("report of %d lines, cap 50", len(r.Lines))
+		}
+	}
+	if f.reports[0].EndReason != MaxLines || !f.reports[0].Truncated {
+		t.Fatalf("first report: %s truncated %v", f.reports[0].EndReason, f.reports[0].Truncated)
+	}
+}
+
+func TestBoundMaxBytesAndLineLength(t *testing.T) {
+	f := newFeeder(Config{MaxBytes: 10000, MaxLineBytes: 1000})
+	f.line("h", "", "BUG: soft lockup - CPU#1 stuck for 22s! [a:1]")
+	f.line("h", "", " "+strings.Repeat("x", 10<<20)) // a 10 MB line
+	for i := 0; i < 100; i++ {
+		f.line("h", "", " "+strings.Repeat("y", 500))
+	}
+	f.a.Flush(EOF)
+	r := f.reports[0]
+	total := 0
+	for _, l := range r.Lines {
+		if len(l) > 1000 {
+			t.Fatalf("line of %d bytes kept, cap 1000", len(l))
+		}
+		total += len(l)
+	}
+	if total > 10000+1000 || r.EndReason != MaxLines || r.CutLines == 0 {
+		t.Fatalf("bytes %d, end %s, cut %d", total, r.EndReason, r.CutLines)
+	}
+}
+
+func TestBoundMaxHosts(t *testing.T) {
+	f := newFeeder(Config{MaxHosts: 3})
+	for i := 0; i < 10; i++ {
+		h := fmt.Sprintf("h%d", i)
+		f.line(h, "", "BUG: soft lockup - CPU#1 stuck for 22s! [a:1]")
+		if f.a.Hosts() > 3 {
+			t.Fatalf("%d hosts held, bound 3", f.a.Hosts())
+		}
+	}
+	if f.a.Stats().EvictedHosts != 7 {
+		t.Fatalf("evicted %d hosts, want 7", f.a.Stats().EvictedHosts)
+	}
+	evicted := 0
+	for _, r := range f.reports {
+		if r.EndReason == Evicted {
+			evicted++
+		}
+	}
+	if evicted != 7 {
+		t.Fatalf("%d reports closed by eviction, want 7 (evicted reports are emitted, not lost)", evicted)
+	}
+	// The least recently seen host goes first: touch h7, then add a host.
+	f.line("h7", "", "EXT4-fs: x")
+	f.line("h10", "", "EXT4-fs: x")
+	if _, ok := f.a.hosts["h7"]; !ok {
+		t.Fatal("recently seen host evicted before older ones")
+	}
+}
+
+func TestBoundStreamsPerHost(t *testing.T) {
+	f := newFeeder(Config{MaxStreamsPerHost: 4})
+	for i := 0; i < 100; i++ {
+		f.line("h", fmt.Sprintf("T%d", i), "BUG: soft lockup - CPU#1 stuck for 22s! [a:1]")
+	}
+	if n := len(f.a.hosts["h"].streams); n > 4 {
+		t.Fatalf("%d streams for one host, bound 4", n)
+	}
+	if f.a.OpenReports() > 4 {
+		t.Fatalf("%d open reports, bound 4", f.a.OpenReports())
+	}
+}
+
+// Random bytes and random report fragments from many hosts: no panic, and
+// the bounds hold at every step.
+func TestAdversarialRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	cfg := Config{MaxLines: 30, MaxHosts: 20, MaxStreamsPerHost: 3, MaxBytes: 4096, MaxLineBytes: 256}
+	f := newFeeder(cfg)
+	frags := append(strings.Split(oopsText, "\n"), strings.Split(hungText, "\n")...)
+	for i := 0; i < 50000; i++ {
+		var text string
+		if rng.IntN(3) == 0 {
+			b := make([]byte, rng.IntN(400))
+			for j := range b {
+				b[j] = byte(rng.UintN(256))
+			}
+			text = string(b)
+		} else {
+			text = frags[rng.IntN(len(frags))]
+		}
+		f.line(fmt.Sprintf("h%d", rng.IntN(50)), fmt.Sprintf("T%d", rng.IntN(5)), text)
+		if f.a.Hosts() > cfg.MaxHosts || f.a.OpenReports() > cfg.MaxHosts*cfg.MaxStreamsPerHost {
+			t.Fatalf("bounds broken: %d hosts, %d open", f.a.Hosts(), f.a.OpenReports())
+		}
+	}
+	f.a.Flush(EOF)
+	for _, r := range f.reports {
+		if len(r.Lines) > cfg.MaxLines {
+			t.Fatalf("report of %d lines", len(r.Lines))
+		}
+	}
+	if f.a.OpenReports() != 0 {
+		t.Fatal("reports left open after Flush")
+	}
+}
+
+func FuzzAssemble(f *testing.F) {
+	f.Add([]byte(oopsText + "\n" + hungText))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg := Config{MaxLines: 20, MaxHosts: 4, MaxStreamsPerHost: 2}
+		var n int
+		a := New(cfg, func(r *Report) {
+			n++
+			if len(r.Lines) > cfg.MaxLines || len(r.Lines) == 0 {
+				t.Fatalf("report with %d lines", len(r.Lines))
+			}
+		})
+		now := t0
+		for i, line := range strings.Split(string(data), "\n") {
+			now = now.Add(time.Second)
+			host := "h" + string(rune('0'+i%6))
+			l := logline.Line{Host: host, Kernel: true, Text: []byte(line), Time: now}
+			a.Add(&l, now, int64(i))
+			if a.Hosts() > cfg.MaxHosts {
+				t.Fatalf("%d hosts", a.Hosts())
+			}
+		}
+		a.Flush(EOF)
+		if a.OpenReports() != 0 {
+			t.Fatal("open after flush")
+		}
+	})
+}

@@ -1,0 +1,128 @@
+package oops
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the parser's output")
+
+// readCase reads testdata/NAME.txt: lines starting with "#ctx " are context
+// printed before the report, the rest is the report.
+func readCase(t *testing.T, path string) (ctx, lines []string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		if c, ok := strings.CutPrefix(l, "#ctx "); ok {
+			ctx = append(ctx, c)
+		} else {
+			lines = append(lines, l)
+		}
+	}
+	return ctx, lines
+}
+
+// TestGolden parses every testdata/*.txt report and compares the result with
+// its .golden.json. Run "go test ./processor/oops -update" after an
+// intended change and review the diff.
+func TestGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	if len(files) < 20 {
+		t.Fatalf("only %d golden cases found", len(files))
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".txt")
+		t.Run(name, func(t *testing.T) {
+			ctx, lines := readCase(t, f)
+			got, err := json.MarshalIndent(Parse(ctx, lines), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := strings.TrimSuffix(f, ".txt") + ".golden.json"
+			if *update {
+				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if strings.TrimSpace(string(want)) != string(got) {
+				t.Errorf("parse differs from %s:\n%s", golden, got)
+			}
+		})
+	}
+}
+
+// The blame policy of the issue: helpers are skipped for their caller.
+func TestBlame(t *testing.T) {
+	for _, tc := range []struct{ file, fn, title string }{
+		{"x86_old_3_10_free_pages", "ceph_aio_read", "BUG: unable to handle kernel NULL pointer dereference in ceph_aio_read"},
+		{"x86_raw_spin_lock_d_delete", "d_delete", "BUG: unable to handle kernel NULL pointer dereference in d_delete"},
+		{"hung_task_copy_net_ns", "copy_net_ns", "INFO: task hung in copy_net_ns"},
+		{"x86_null_deref_netfs", "netfs_rreq_unlock", "BUG: unable to handle kernel NULL pointer dereference in netfs_rreq_unlock"},
+		{"arm64_4_14_paging_request", "__inet_lookup_listener", "BUG: unable to handle kernel paging request in __inet_lookup_listener"},
+	} {
+		ctx, lines := readCase(t, "testdata/"+tc.file+".txt")
+		o := Parse(ctx, lines)
+		if o.Function != tc.fn || o.Title != tc.title {
+			t.Errorf("%s: function %q title %q, want %q %q", tc.file, o.Function, o.Title, tc.fn, tc.title)
+		}
+	}
+}
+
+// The fingerprint ignores hosts, addresses, PIDs, CPUs, offsets and times.
+func TestFingerprintStable(t *testing.T) {
+	ctx, lines := readCase(t, "testdata/x86_null_deref_netfs.txt")
+	a := Parse(ctx, lines)
+	mutate := strings.NewReplacer(
+		"address: 0000000000000402", "address: 0000000000000ff8",
+		"CPU: 4 PID: 2688731 Comm: kworker/4:2", "CPU: 17 PID: 991 Comm: kworker/17:0",
+		"netfs_rreq_unlock+0xf7/0x3c0", "netfs_rreq_unlock+0x101/0x3d0",
+		"netfs_rreq_assess+0x1b4/0x4f0", "netfs_rreq_assess+0x1c4/0x510",
+		"ffffb9f7c7b4bc58", "ffffa1a1a1a1a1a1",
+		"5.15.0-1075-azure", "5.15.0-1079-azure",
+	)
+	var other []string
+	for _, l := range lines {
+		other = append(other, mutate.Replace(l))
+	}
+	b := Parse(ctx, other)
+	if a.Fingerprint != b.Fingerprint || a.Title != b.Title {
+		t.Fatalf("fingerprint changed with addresses/PIDs/CPUs/offsets: %s %q vs %s %q", a.Fingerprint, a.Title, b.Fingerprint, b.Title)
+	}
+	ctx2, lines2 := readCase(t, "testdata/x86_raw_spin_lock_d_delete.txt")
+	if c := Parse(ctx2, lines2); c.Fingerprint == a.Fingerprint {
+		t.Fatal("different bugs share a fingerprint")
+	}
+}
+
+func TestNormalizeTitle(t *testing.T) {
+	for in, want := range map[string]string{
+		"BUG: Dentry ffff88801a2b3c4d still in use (1) [unmount of ext4 sda1]": "BUG: Dentry ADDR still in use (NUM) [unmount of ext4 sda1]",
+		"WARNING: lib/debugobjects.c:615 at f+0x1/0x2, CPU#1":                   "WARNING: lib/debugobjects.c:LINE at f, CPU",
+		"unregister_netdevice: waiting for lo to become free. Usage count = 2":  "unregister_netdevice: waiting for lo to become free. Usage count = NUM",
+	} {
+		if got := NormalizeTitle(in); got != want {
+			t.Errorf("NormalizeTitle(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNoHeaderNeverPanics(t *testing.T) {
+	for _, lines := range [][]string{nil, {""}, {"random text"}, {"Call Trace:", " ? x+0x1/0x2"}, {strings.Repeat("\xff", 1000)}} {
+		o := Parse(nil, lines)
+		if o.Fingerprint == "" {
+			t.Errorf("%q: no fingerprint", lines)
+		}
+	}
+}
