@@ -210,7 +210,6 @@ func TestInternBounded(t *testing.T) {
 	}
 }
 
-
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		"Jan  3 13:42:39 node-17 kernel: [   49.804600] BUG: x",

@@ -109,8 +109,8 @@ func TestFingerprintStable(t *testing.T) {
 func TestNormalizeTitle(t *testing.T) {
 	for in, want := range map[string]string{
 		"BUG: Dentry ffff88801a2b3c4d still in use (1) [unmount of ext4 sda1]": "BUG: Dentry ADDR still in use (NUM) [unmount of ext4 sda1]",
-		"WARNING: lib/debugobjects.c:615 at f+0x1/0x2, CPU#1":                   "WARNING: lib/debugobjects.c:LINE at f, CPU",
-		"unregister_netdevice: waiting for lo to become free. Usage count = 2":  "unregister_netdevice: waiting for lo to become free. Usage count = NUM",
+		"WARNING: lib/debugobjects.c:615 at f+0x1/0x2, CPU#1":                  "WARNING: lib/debugobjects.c:LINE at f, CPU",
+		"unregister_netdevice: waiting for lo to become free. Usage count = 2": "unregister_netdevice: waiting for lo to become free. Usage count = NUM",
 	} {
 		if got := NormalizeTitle(in); got != want {
 			t.Errorf("NormalizeTitle(%q) = %q, want %q", in, got, want)
