@@ -311,6 +311,7 @@ func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos
 	case inTrailer:
 		switch {
 		case isHeader && hdr.Kind == marker.Panic:
+			st.strays = 0
 			a.appendLine(st, text, l, cut, pos)
 		case isHeader:
 			a.close(st, EndMarker)
@@ -321,10 +322,16 @@ func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos
 			a.close(st, EndMarker)
 		case marker.IsBody(text) && st.trailer < a.cfg.TrailerLines:
 			st.trailer++
+			st.strays = 0
 			a.appendLine(st, text, l, cut, pos)
 		default:
-			a.close(st, a.trailerEnd(st))
+			// As in the trace: an unrelated line may separate "---[ end
+			// trace" from the "Kernel panic" that belongs to the report.
+			st.strays++
 			a.remember(st, l, text, pos)
+			if st.strays > trailerStrays || st.trailer >= a.cfg.TrailerLines {
+				a.close(st, a.trailerEnd(st))
+			}
 		}
 	}
 }
@@ -338,6 +345,10 @@ func (a *Assembler) strayLimit(k marker.Kind) int {
 	}
 	return 2
 }
+
+// trailerStrays is how many unrelated lines may separate a report's end
+// marker from its trailer.
+const trailerStrays = 2
 
 // trailerEnd is the reason a report in its trailer ends: the end marker when
 // one was printed; otherwise ("Kernel panic" after a report with no end

@@ -142,6 +142,7 @@ func TestEndTraceThenPanicIsOneReport(t *testing.T) {
 	f := newFeeder(Config{})
 	f.text("h", oopsText)
 	f.line("h", "", "RIP: 0010:netfs_rreq_unlock+0xf7/0x3c0 [netfs]")
+	f.line("h", "", "IPv6: ADDRCONF(NETDEV_CHANGE): veth1: link becomes ready") // printed by another CPU meanwhile
 	f.line("h", "", "Kernel panic - not syncing: Fatal exception")
 	f.line("h", "", "Kernel Offset: 0x17000000 from 0xffffffff81000000")
 	f.line("h", "", "---[ end Kernel panic - not syncing: Fatal exception ]---")
