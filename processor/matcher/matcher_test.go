@@ -64,8 +64,8 @@ func TestFixStatus(t *testing.T) {
 		{"netfs-rreq-unlock-xa-retry", "5.15.0-1075-azure", Affected},
 		{"netfs-rreq-unlock-xa-retry", "5.15.0-1082-azure", Affected},
 		{"netfs-rreq-unlock-xa-retry", "5.15.0-1083-azure", Fixed},
-		{"netfs-rreq-unlock-xa-retry", "5.15.0-1100-azure", Fixed}, // "1100" < "1083" as strings
-		{"netfs-rreq-unlock-xa-retry", "5.15.0-1070-azure", Unknown}, // before the first known affected
+		{"netfs-rreq-unlock-xa-retry", "5.15.0-1100-azure", Fixed},    // "1100" < "1083" as strings
+		{"netfs-rreq-unlock-xa-retry", "5.15.0-1070-azure", Unknown},  // before the first known affected
 		{"netfs-rreq-unlock-xa-retry", "5.15.0-105-generic", Unknown}, // not an azure kernel
 		{"netfs-rreq-unlock-xa-retry", "", Unknown},
 		// rpm: 4.19.91-22.2.al7 is the last affected Alibaba Cloud Linux 2 kernel.

@@ -56,7 +56,7 @@ func TestSignatureExamples(t *testing.T) {
 func generate(t testing.TB, lines int64, hosts int) ([]byte, fleetgen.Stats) {
 	t.Helper()
 	var buf bytes.Buffer
-	st, err := fleetgen.Generate(&buf, fleetgen.Config{Lines: lines, Hosts: hosts, CrashEvery: 2000, Seed: 7, Examples: signatures.FS})
+	st, err := fleetgen.Generate(&buf, fleetgen.Config{Lines: lines, Hosts: hosts, CrashEvery: crashEvery(lines), Seed: 7, Examples: signatures.FS})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,4 +229,12 @@ func TestIdleOnEventClock(t *testing.T) {
 	if len(docs) != 1 || docs[0].Oops.EndReason != "idle" || !docs[0].Oops.Truncated {
 		t.Fatalf("want one idle, truncated report before EOF; got %d", len(docs))
 	}
+}
+
+// crashEvery keeps test logs crash-dense and benchmark logs realistic.
+func crashEvery(lines int64) int64 {
+	if lines >= 500_000 {
+		return 20_000
+	}
+	return 2000
 }
