@@ -147,8 +147,10 @@ func Run(cases []*Case) Result {
 func run1(c *Case) Outcome {
 	out := Outcome{Case: c}
 	var first *assemble.Report
+	// The first report is the one that started first: a one-line report
+	// printed inside another is emitted before it.
 	a := assemble.New(assemble.Config{}, func(r *assemble.Report) {
-		if first == nil {
+		if first == nil || r.FirstPos < first.FirstPos {
 			first = r
 		}
 	})

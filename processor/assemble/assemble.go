@@ -241,6 +241,13 @@ func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos
 
 	case inReport:
 		r := st.rep
+		if isHeader && marker.EndOf(hdr.Kind) == marker.EndLine {
+			// A one-line report (unregister_netdevice, machine check)
+			// printed by another CPU inside this one: emit it on its own
+			// and leave the open report undisturbed.
+			a.oneLine(st, hdr, l, text, pos)
+			return
+		}
 		if isHeader {
 			if hdr.Continues && (hdr.Kind == marker.Panic || !st.trace) {
 				a.appendLine(st, text, l, cut, pos)
@@ -411,6 +418,16 @@ func (a *Assembler) start(st *stream, hdr marker.Header, l *logline.Line, text [
 		st.ended = true
 		a.close(st, EndMarker)
 	}
+}
+
+// oneLine emits a one-line report without touching the stream's state.
+func (a *Assembler) oneLine(st *stream, hdr marker.Header, l *logline.Line, text []byte, pos int64) {
+	a.stats.Reports++
+	a.emit(&Report{
+		Host: st.host.name, Boot: st.key.boot, Caller: st.key.caller, Format: l.Format, Kind: hdr.Kind,
+		Lines: []string{string(text)}, Time: l.Time, EndTime: l.Time, Uptime: l.Uptime, HasUptime: l.HasUptime,
+		EndReason: EndMarker, FirstPos: pos, LastPos: pos,
+	})
 }
 
 // inWindow decides whether a remembered line is close enough in time to the

@@ -104,6 +104,7 @@ type Decoder struct {
 
 	intern   map[string]string
 	parser   *fastjson.Parser
+	stamped  bool // console lines with printk times were seen
 	stamp    [32]byte // last timestamp text parsed
 	stampLen int
 	stampT   time.Time
@@ -173,7 +174,16 @@ func (d *Decoder) Decode(raw []byte, l *Line) error {
 		}
 	}
 	if d.Console {
-		*l = Line{Level: -1, Seq: -1, Format: FormatConsole, Host: d.DefaultHost, Kernel: true, Text: raw}
+		// Console output glued behind other text ("host login: [ 59.8][
+		// T6792] BUG: ..."): decode from the printk time on, so that the
+		// caller id is not lost.
+		if i := gluedConsole(raw); i > 0 && d.decodeConsole(raw[i:], l) {
+			return nil
+		}
+		// A console that prints kernel timestamps prints them on every
+		// kernel line: once they have been seen, an unstamped line is user
+		// space writing to the console.
+		*l = Line{Level: -1, Seq: -1, Format: FormatConsole, Host: d.DefaultHost, Kernel: !d.stamped, Text: raw}
 		return nil
 	}
 	return ErrNotLog
@@ -427,6 +437,19 @@ func parseUptime(b []byte) (time.Duration, int, bool) {
 	return time.Duration(sec)*time.Second + time.Duration(frac), i + 1, true
 }
 
+// gluedConsole finds a printk time "[ 123.456]" within the first 128 bytes
+// of a line, -1 if none.
+func gluedConsole(raw []byte) int {
+	for i := 1; i < len(raw) && i < 128; i++ {
+		if raw[i] == '[' {
+			if _, _, ok := parseUptime(raw[i:]); ok {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
 // parseCaller parses "[ T1083]" or "[C2]" at the start of b.
 func parseCaller(b []byte) ([]byte, int, bool) {
 	if len(b) < 3 || b[0] != '[' {
@@ -456,6 +479,7 @@ func (d *Decoder) decodeConsole(raw []byte, l *Line) bool {
 	l.Host = d.DefaultHost
 	l.Kernel = true
 	if up, n, ok := parseUptime(raw); ok {
+		d.stamped = true
 		l.Format = FormatConsole
 		l.Uptime, l.HasUptime = up, true
 		t := raw[n:]

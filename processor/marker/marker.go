@@ -326,6 +326,10 @@ func IsBody(text []byte) bool {
 	return false
 }
 
+// IsRegister reports a register dump line ("RAX: ...", "x29: ...",
+// "r7:00000000 r6:...").
+func IsRegister(text []byte) bool { return isRegisterLine(bytes.TrimSpace(text)) }
+
 // isRegisterLine recognises register dumps: "RAX: 0000...", "R10: ...",
 // "FS:  0000...", "x29: ffff...", "CR2: ...", "EIP: ...".
 func isRegisterLine(t []byte) bool {

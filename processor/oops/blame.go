@@ -67,13 +67,19 @@ var skipRe = regexp.MustCompile(`^(?:` + strings.Join([]string{
 	`show_regs`, `dump_cpu_task`, `local_apic_timer_interrupt`, `nmi_cpu_backtrace`, `nmi_trigger_cpumask`,
 	`arch_trigger_cpumask`, `trigger_`, `rcu_`, `__x86_indirect_thunk`, `__x86_return_thunk`, `__sanitizer`,
 	`register_lock_class`, `look_up_lock_class`, `__lock`, `__panic`, `__schedule_bug`, `memcmp`, `__stack_chk_fail`,
-	`rcu_dump`, `device_`, `put_device`, `get_device`, `kobject_`, `kobj_`, `sysfs_`, `usb_kill_urb`, `kthread_stop`,
+	`rcu_dump`, `device_(?:del|unregister|release|add|register|destroy|link_|initialize)`, `put_device`, `get_device`, `kobject_`, `kobj_`, `sysfs_`, `usb_kill_urb`, `kthread_stop`,
 	`kthread_`, `finish_wait`, `prepare_to_wait`, `(?:__)?cancel_work`, `(?:__)?cancel_delayed_work`, `skb_panic`,
 	`skb_over_panic`, `skb_under_panic`, `skb_put`, `skb_push`, `string$`, `v?sn?printf`, `vscnprintf`, `osq_lock`,
 	`add_uevent_var`, `rollback_registered`, `timer_is_static_object`, `debug_object`, `(?:__)?call_rcu`, `pcpu_`,
 	`radix_tree_node_alloc`, `idr_`, `ida_`, `xa_`, `__xa`, `strnstr`, `arch_local_irq`, `local_irq`, `lock_sock`,
 	`release_sock`, `perf_trace_`, `del_timer_sync`, `(?:__)?timer_delete`, `(?:__)?init_work`, `(?:__)?flush_`,
 	`drain_workqueue`, `destroy_workqueue`, `complete$`, `(?:__)?wake_up`, `try_to_wake_up`, `(?:__)?fput`, `____fput`,
+	`rb_`, `__rb_`, `do_tag_check_fault`, `report_tag_fault`, `mte_`, `__hwasan`, `hwasan_`, `memdup_user`,
+	`free_large_kmalloc`, `warn_`, `ref_tracker`, `__fortify`, `drop_nlink`, `inc_nlink`, `clear_nlink`, `set_nlink`,
+	`fast_dput`, `mark_buffer_dirty`, `folio_unlock`, `unlock_page`, `assertfail`, `(?:__)?reiserfs_panic`, `print_`,
+	`(?:__|_)?local_bh_enable`, `stack_trace_`, `arch_stack_walk`, `save_stack`, `unwind_`, `__unwind`, `walk_stackframe`,
+	`stack_depot`, `_atomic_dec_and`, `atomic_dec_and`, `xas_`, `crc`, `klist_`, `__raw_read`, `__raw_write`,
+	`(?:__)?task_rq_lock`, `sk_prot_alloc`, `sk_alloc`, `(?:__)?create_object`, `lock_timer_base`,
 	`delayed_fput`, `bad_page`, `napi_consume_skb`, `dump_page`, `__dump_page`, `iput`, `dput`, `__dentry_kill`, `kernfs_`, `(?:__)?kthread_create`, `sock_def_`, `print_other_cpu_stall`, `__sched_text_start`, `df_debug`,
 }, `|`) + `)`)
 
@@ -112,7 +118,13 @@ func (p *parser) blameFault() string {
 	if ip := p.o.IP; ip != nil && !skipFrame(ip.Function) {
 		return ip.Function
 	}
-	return p.firstFrame(skipFrame, true)
+	if f := p.firstFrame(skipFrame, true); f != "" {
+		return f
+	}
+	if ip := p.o.IP; ip != nil {
+		return ip.Function // only helpers: the faulting function is still the best name
+	}
+	return ""
 }
 
 // firstFrame returns the first reliable frame that skip does not reject,
@@ -165,17 +177,21 @@ func (p *parser) blameHang() string {
 var stallAnchorRe = regexp.MustCompile(`^(?:do_syscall_|do_fast_syscall|do_int80_syscall|invoke_syscall|x64_sys_call|el0_svc_common|` +
 	`(?:__)?sock_sendmsg|sock_recvmsg|__sock_recvmsg|sock_write_iter|sock_read_iter|sock_ioctl|` +
 	`__netif_receive_skb|netif_receive_skb|process_backlog|ip_local_deliver_finish|ip6_input_finish|` +
-	`task_work_run|call_timer_fn|rtnetlink_rcv_msg|genl_rcv_msg|` +
+	`task_work_run|call_timer_fn|rtnetlink_rcv_msg|nfnetlink_rcv_msg|nfnetlink_rcv_batch|` +
+	`(?:__x64_sys|__ia32_sys|__arm64_sys|__se_sys|__do_sys|ksys|SyS|sys)_ioctl$|` +
 	`vfs_ioctl|do_vfs_ioctl|vfs_read|vfs_write|__vfs_read|__vfs_write|vfs_iter_read|vfs_iter_write|` +
+	`new_sync_read|new_sync_write|call_read_iter|call_write_iter|__kernel_read|__kernel_write|` +
 	`process_one_work|tasklet_action_common|kthread$)`)
 
 // blameStall blames where a CPU was spinning: the function a dispatch anchor
 // called, else the IP when it is not a helper, else the first task frame
 // outside the interrupt that reported the stall.
 func (p *parser) blameStall() string {
+	// Interrupt frames count too: a lockup may sit in a softirq or a
+	// tasklet; the detector's own frames are helpers, never anchors.
 	var task []Frame
 	for _, f := range p.o.CallTrace {
-		if f.Reliable && f.Stack == "" {
+		if f.Reliable {
 			task = append(task, f)
 		}
 	}

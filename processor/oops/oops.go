@@ -213,8 +213,7 @@ func (p *parser) fields() {
 		}
 		// Call trace: frames from the first trace start until a line that is
 		// neither a frame nor a stack marker.
-		if p.firstTrace < 0 && marker.IsTraceStart([]byte(t)) && i >= p.hdr &&
-			!(i > 0 && strings.Contains(p.lines[i-1], "kthread stack dump")) {
+		if p.firstTrace < 0 && marker.IsTraceStart([]byte(t)) && i >= p.hdr && !p.afterKthreadDump(i) {
 			p.firstTrace, inTrace = i, true
 			continue
 		}
@@ -243,15 +242,52 @@ func (p *parser) fields() {
 			o.CallTrace = append(o.CallTrace, f)
 			continue
 		}
-		if len(o.CallTrace) > 0 && !isRegisterish(t) {
+		if len(o.CallTrace) > 0 && !isRegisterish(t) && !marker.IsRegister([]byte(t)) {
 			inTrace = false
 		}
+	}
+	if len(o.CallTrace) == 0 {
+		p.implicitTrace()
 	}
 	if a := archFromRelease(o.Kernel); a != "" {
 		o.Arch = a // the release names the architecture exactly
 	}
 	if m := reFaultAddr.FindStringSubmatch(p.lines[p.hdr]); m != nil {
 		o.FaultAddress = hexAddr(m[1])
+	}
+}
+
+// afterKthreadDump: RCU stall reports dump the grace-period kthread's stack
+// first; that trace is not the stalled CPU's.
+func (p *parser) afterKthreadDump(i int) bool {
+	for j := i - 1; j >= 0 && j >= i-3; j-- {
+		if strings.Contains(p.lines[j], "kthread stack dump") {
+			return true
+		}
+	}
+	return false
+}
+
+// implicitTrace collects frames printed without a "Call Trace:" line, as
+// sanitizers (KMSAN, KFENCE) and some old kernels do: the first run of
+// frame lines within a few lines after the header.
+func (p *parser) implicitTrace() {
+	start := -1
+	for i := p.hdr + 1; i < len(p.lines) && i <= p.hdr+6; i++ {
+		if _, ok := parseFrame(strings.TrimSpace(p.lines[i])); ok {
+			start = i
+			break
+		}
+	}
+	if start < 0 {
+		return
+	}
+	for _, l := range p.lines[start:] {
+		f, ok := parseFrame(strings.TrimSpace(l))
+		if !ok {
+			break
+		}
+		p.o.CallTrace = append(p.o.CallTrace, f)
 	}
 }
 

@@ -8,9 +8,10 @@ import (
 )
 
 var (
-	reKasanKind   = regexp.MustCompile(`BUG: (KASAN|KMSAN|KFENCE|KCSAN): ([a-z0-9-]+(?: (?:read|write))?)(?: in ([A-Za-z0-9_.$]+))?`)
+	reKasanKind   = regexp.MustCompile(`BUG: (KASAN|KMSAN|KFENCE|KCSAN): ([a-z0-9-]+(?::? (?:read|write|free|corruption|access|race))?)(?: in ([A-Za-z0-9_.$]+))?`)
 	reAccess      = regexp.MustCompile(`^(Read|Write) (?:of size|at addr)`)
 	reKcsan       = regexp.MustCompile(`BUG: KCSAN: ([a-z-]+) in ([A-Za-z0-9_.$]+)(?:\+0x[0-9a-f/x]+)? / ([A-Za-z0-9_.$]+)`)
+	reStackRegs   = regexp.MustCompile(`WARNING: kernel stack (regs|frame pointer) at .* has bad ('bp' )?value`)
 	reWarnOld     = regexp.MustCompile(`WARNING: (?:CPU: \d+ (?:UID: \d+ )?PID: \d+ )?at ([^ ]+?):\d+ ([A-Za-z0-9_.$]+)\+0x`)
 	reWarnOldNoFn = regexp.MustCompile(`WARNING: (?:CPU: \d+ (?:UID: \d+ )?PID: \d+ )?at ([^ ]+?):\d+`)
 	reWarn2025    = regexp.MustCompile(`WARNING: ([^ ]+?):\d+ at (?:([A-Za-z0-9_.$]+)\+0x|0x)`)
@@ -113,12 +114,12 @@ func (p *parser) classify() {
 		o.Severity = 7
 	case marker.DoubleFault:
 		o.Type = TypeDoubleFault
-		o.Function = p.blameFault()
+		o.Function = p.blameStall()
 		o.Title = in("PANIC: double fault", o.Function)
 		o.Severity = 8
 	case marker.StackOverflow:
 		o.Type = TypeStackOverflow
-		o.Function = p.blameFault()
+		o.Function = p.blameStall()
 		o.Title = in("BUG: stack guard page was hit", o.Function)
 		o.Severity = 8
 	case marker.SoftLockup:
@@ -291,8 +292,15 @@ func (p *parser) warning(h string, in func(string, string) string) {
 	} else if m := reWarnOldNoFn.FindStringSubmatch(h); m != nil {
 		file = m[1]
 	}
+	if m := reStackRegs.FindStringSubmatch(h); m != nil {
+		o.Title = "WARNING: kernel stack " + m[1] + " has bad " + m[2] + "value"
+		return
+	}
 	for _, f := range warningFacilities {
-		if strings.HasSuffix(file, f.file) {
+		// The facility's title applies when the warning fired inside the
+		// facility (refcount_warn_saturate, kvmalloc_node), not merely in
+		// its file.
+		if strings.HasSuffix(file, f.file) && (fn == "" || f.skip.MatchString(StripSuffix(fn))) {
 			if f.title == "BUG: corrupted list" {
 				o.Type = TypeListCorruption
 			}
@@ -308,6 +316,9 @@ func (p *parser) warning(h string, in func(string, string) string) {
 		o.Function = o.IP.Function
 	default:
 		o.Function = p.firstFrame(skipFrame, true)
+		if o.Function == "" {
+			o.Function = fn // nothing but helpers: name the warning's own function
+		}
 	}
 	o.Title = in("WARNING", o.Function)
 }
@@ -388,7 +399,9 @@ func (p *parser) sanitizer(h string, in func(string, string) string) {
 		}
 	}
 	if fn == "" || skipFrame(fn) {
-		fn = p.firstFrame(skipFrame, true)
+		if f := p.firstFrame(skipFrame, true); f != "" || fn == "" {
+			fn = f
+		} // else: no better frame than the header's own function
 	}
 	o.Function = fn
 	o.Title = in(tool+": "+kind+access, fn)
@@ -429,7 +442,7 @@ func (p *parser) panicReport(h string, in func(string, string) string) {
 var (
 	reAddrLike = regexp.MustCompile(`(?:0x)?[0-9a-f]{6,}`)
 	reNumber   = regexp.MustCompile(`\b\d+\b`)
-	reBrackets = regexp.MustCompile(`\s*[\[(][^\])]+[\])]`)
+	reBrackets = regexp.MustCompile(`\s*(?:\[[^\]]+\]|\([^)]+\)|\{[^}]+\})`)
 )
 
 // bugDescription turns "spinlock lockup suspected on CPU#0, syz/123" into
