@@ -104,7 +104,7 @@ type Decoder struct {
 
 	intern   map[string]string
 	parser   *fastjson.Parser
-	stamped  bool // console lines with printk times were seen
+	stamped  bool     // console lines with printk times were seen
 	stamp    [32]byte // last timestamp text parsed
 	stampLen int
 	stampT   time.Time

@@ -106,6 +106,7 @@ var headers = []Header{
 	{Needle: []byte("BUG: bad unlock balance"), Kind: Lockdep},
 	{Needle: []byte("BUG: held lock freed"), Kind: Lockdep},
 	{Needle: []byte("BUG: still has locks held"), Kind: Lockdep},
+	{Needle: []byte("still has locks held"), Kind: Lockdep, Also: [][]byte{[]byte("BUG: ")}}, // "[ BUG: comm/123 still has locks held! ]"
 	{Needle: []byte("BUG: lock held when returning to user space"), Kind: Lockdep},
 	{Needle: []byte("BUG: Invalid wait context"), Kind: Lockdep},
 	{Needle: []byte("BUG: memory leak"), Kind: MemoryLeak},
