@@ -199,21 +199,11 @@ func scanInput(p *pipeline.Pipeline, name string, stdin io.Reader, maxLine int, 
 		r = br
 	}
 	p.SetSource(document.Source{File: name})
-	lr := pipeline.NewLineReader(r, maxLine)
-	var n int64
-	for {
-		line, err := lr.Next()
-		if line != nil {
-			n++
-			p.Line(line, n)
-		}
-		if err == io.EOF {
-			return lr.Cut, nil
-		}
-		if err != nil {
-			return lr.Cut, fmt.Errorf("%s: line %d: %w", name, n+1, err)
-		}
+	cut, err := pipeline.Feed(p, r, maxLine)
+	if err != nil {
+		return cut, fmt.Errorf("%s: %w", name, err)
 	}
+	return cut, nil
 }
 
 func loadMatcher(dir string) (*matcher.Matcher, error) {

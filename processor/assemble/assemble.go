@@ -50,7 +50,7 @@ type Config struct {
 	MaxLineBytes      int           // longer lines are cut (default 2048)
 	MaxHosts          int           // hosts with state; least recently seen is evicted (default 50,000)
 	MaxStreamsPerHost int           // boot/caller streams per host (default 64)
-	ContextLines      int           // lines remembered before a header (default 6)
+	ContextLines      int           // lines remembered before a header (default 6; negative: none)
 	ContextWindow     time.Duration // how far before the header a context line may be (default 1s)
 	Idle              time.Duration // quiet time after which an open report closes (default 30s)
 	TrailerLines      int           // lines accepted after "---[ end trace" (default 60)
@@ -73,36 +73,28 @@ func DefaultConfig() Config {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.MaxLines <= 0 {
-		c.MaxLines = d.MaxLines
-	}
-	if c.MaxBytes <= 0 {
-		c.MaxBytes = d.MaxBytes
-	}
-	if c.MaxLineBytes <= 0 {
-		c.MaxLineBytes = d.MaxLineBytes
-	}
-	if c.MaxHosts <= 0 {
-		c.MaxHosts = d.MaxHosts
-	}
-	if c.MaxStreamsPerHost <= 0 {
-		c.MaxStreamsPerHost = d.MaxStreamsPerHost
-	}
-	if c.ContextLines < 0 {
+	orDefault(&c.MaxLines, d.MaxLines)
+	orDefault(&c.MaxBytes, d.MaxBytes)
+	orDefault(&c.MaxLineBytes, d.MaxLineBytes)
+	orDefault(&c.MaxHosts, d.MaxHosts)
+	orDefault(&c.MaxStreamsPerHost, d.MaxStreamsPerHost)
+	orDefault(&c.ContextWindow, d.ContextWindow)
+	orDefault(&c.Idle, d.Idle)
+	orDefault(&c.TrailerLines, d.TrailerLines)
+	switch {
+	case c.ContextLines < 0: // explicitly none
 		c.ContextLines = 0
-	} else if c.ContextLines == 0 {
+	case c.ContextLines == 0:
 		c.ContextLines = d.ContextLines
 	}
-	if c.ContextWindow <= 0 {
-		c.ContextWindow = d.ContextWindow
-	}
-	if c.Idle <= 0 {
-		c.Idle = d.Idle
-	}
-	if c.TrailerLines <= 0 {
-		c.TrailerLines = d.TrailerLines
-	}
 	return c
+}
+
+// orDefault replaces a zero or negative setting with its default.
+func orDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Report is one assembled kernel report.

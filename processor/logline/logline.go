@@ -247,11 +247,17 @@ func (d *Decoder) decodeRFC3164(raw []byte, l *Line) bool {
 	if !ok {
 		return false
 	}
-	host, rest, ok := nextField(raw[16:])
+	return d.hostAndMessage(raw[16:], FormatRFC3164, t, l)
+}
+
+// hostAndMessage decodes "host ident[pid]: msg", the part RFC 3164 and
+// rsyslog's high-precision format share.
+func (d *Decoder) hostAndMessage(b []byte, f Format, t time.Time, l *Line) bool {
+	host, rest, ok := nextField(b)
 	if !ok {
 		return false
 	}
-	l.Format = FormatRFC3164
+	l.Format = f
 	l.Time = t
 	l.Host = d.internBytes(host)
 	d.syslogMessage(rest, l)
@@ -269,15 +275,7 @@ func (d *Decoder) decodeRFC3339(raw []byte, l *Line) bool {
 	if !ok {
 		return false
 	}
-	host, rest, ok := nextField(rest)
-	if !ok {
-		return false
-	}
-	l.Format = FormatRFC3339
-	l.Time = t
-	l.Host = d.internBytes(host)
-	d.syslogMessage(rest, l)
-	return true
+	return d.hostAndMessage(rest, FormatRFC3339, t, l)
 }
 
 // decodeRFC5424 handles the part after "<PRI>1 ":

@@ -118,7 +118,7 @@ func (p *parser) blameFault() string {
 	if ip := p.o.IP; ip != nil && !skipFrame(ip.Function) {
 		return ip.Function
 	}
-	if f := p.firstFrame(skipFrame, true); f != "" {
+	if f := p.firstTaskFrame(); f != "" {
 		return f
 	}
 	if ip := p.o.IP; ip != nil {
@@ -126,6 +126,9 @@ func (p *parser) blameFault() string {
 	}
 	return ""
 }
+
+// firstTaskFrame is the first helper-free frame, task stack first.
+func (p *parser) firstTaskFrame() string { return p.firstFrame(skipFrame, true) }
 
 // firstFrame returns the first reliable frame that skip does not reject,
 // preferring the task's own stack over interrupt stacks when taskFirst.
@@ -212,7 +215,7 @@ func (p *parser) blameStall() string {
 	if ip := p.o.IP; ip != nil && !skipFrame(ip.Function) {
 		return ip.Function
 	}
-	return p.firstFrame(skipFrame, true)
+	return p.firstTaskFrame()
 }
 
 // chainZero returns the first helper-free frame of lockdep's "-> #0" chain,

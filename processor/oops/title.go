@@ -49,6 +49,26 @@ var warningFacilities = []struct {
 	{"fs/proc/generic.c", "WARNING: proc registration bug", regexp.MustCompile(`^proc_|^__proc_`)},
 }
 
+// simpleKinds are report kinds whose type, title and blame policy follow
+// from the header alone.
+var simpleKinds = map[marker.Kind]struct {
+	typ, title string
+	blame      func(*parser) string
+	severity   int
+}{
+	marker.GeneralProtection: {TypeGPF, "general protection fault", (*parser).blameFault, 7},
+	marker.StackSegment:      {TypeStackSegment, "stack segment fault", (*parser).blameFault, 7},
+	marker.InvalidOpcode:     {TypeInvalidOpcode, "invalid opcode", (*parser).blameFault, 7},
+	marker.DivideError:       {TypeDivideError, "divide error", (*parser).blameFault, 7},
+	marker.ListCorruption:    {TypeListCorruption, "BUG: corrupted list", (*parser).blameFault, 7},
+	marker.Oops:              {TypeOops, "Oops", (*parser).blameFault, 7},
+	marker.DoubleFault:       {TypeDoubleFault, "PANIC: double fault", (*parser).blameStall, 8},
+	marker.StackOverflow:     {TypeStackOverflow, "BUG: stack guard page was hit", (*parser).blameStall, 8},
+	marker.HardLockup:        {TypeHardLockup, "NMI watchdog: hard LOCKUP", (*parser).blameStall, 7},
+	marker.RCUStall:          {TypeRCUStall, "INFO: rcu detected stall", (*parser).blameStall, 6},
+	marker.MemoryLeak:        {TypeMemoryLeak, "memory leak", (*parser).firstTaskFrame, 3},
+}
+
 // classify sets Type, Title, Function and Severity from the header line.
 func (p *parser) classify() {
 	o := p.o
@@ -58,6 +78,12 @@ func (p *parser) classify() {
 			return prefix
 		}
 		return prefix + " in " + cleanFunction(fn)
+	}
+	if k, ok := simpleKinds[p.kind]; ok {
+		o.Type, o.Severity = k.typ, k.severity
+		o.Function = k.blame(p)
+		o.Title = in(k.title, o.Function)
+		return
 	}
 	switch p.kind {
 	case marker.NullPointer, marker.PagingRequest:
@@ -80,16 +106,6 @@ func (p *parser) classify() {
 		o.Function = p.blameFault()
 		o.Title = in("BUG: unable to handle kernel "+what, o.Function)
 		o.Severity = 7
-	case marker.GeneralProtection:
-		o.Type = TypeGPF
-		o.Function = p.blameFault()
-		o.Title = in("general protection fault", o.Function)
-		o.Severity = 7
-	case marker.StackSegment:
-		o.Type = TypeStackSegment
-		o.Function = p.blameFault()
-		o.Title = in("stack segment fault", o.Function)
-		o.Severity = 7
 	case marker.KernelBug:
 		p.kernelBug(h, in)
 	case marker.InternalError:
@@ -102,26 +118,6 @@ func (p *parser) classify() {
 			o.Title = in("Internal error", o.Function)
 		}
 		o.Severity = 7
-	case marker.InvalidOpcode:
-		o.Type = TypeInvalidOpcode
-		o.Function = p.blameFault()
-		o.Title = in("invalid opcode", o.Function)
-		o.Severity = 7
-	case marker.DivideError:
-		o.Type = TypeDivideError
-		o.Function = p.blameFault()
-		o.Title = in("divide error", o.Function)
-		o.Severity = 7
-	case marker.DoubleFault:
-		o.Type = TypeDoubleFault
-		o.Function = p.blameStall()
-		o.Title = in("PANIC: double fault", o.Function)
-		o.Severity = 8
-	case marker.StackOverflow:
-		o.Type = TypeStackOverflow
-		o.Function = p.blameStall()
-		o.Title = in("BUG: stack guard page was hit", o.Function)
-		o.Severity = 8
 	case marker.SoftLockup:
 		o.Type = TypeSoftLockup
 		o.Function = p.blameStall()
@@ -130,16 +126,6 @@ func (p *parser) classify() {
 		if m := reSoftComm.FindStringSubmatch(h); m != nil && o.Comm == "" {
 			o.Comm = m[1]
 		}
-	case marker.HardLockup:
-		o.Type = TypeHardLockup
-		o.Function = p.blameStall()
-		o.Title = in("NMI watchdog: hard LOCKUP", o.Function)
-		o.Severity = 7
-	case marker.RCUStall:
-		o.Type = TypeRCUStall
-		o.Function = p.blameStall()
-		o.Title = in("INFO: rcu detected stall", o.Function)
-		o.Severity = 6
 	case marker.HungTask:
 		o.Type = TypeHungTask
 		o.Function = p.blameHang()
@@ -154,7 +140,7 @@ func (p *parser) classify() {
 		}
 	case marker.AtomicSleep:
 		o.Type = TypeAtomicSleep
-		o.Function = p.firstFrame(skipFrame, true)
+		o.Function = p.firstTaskFrame()
 		prefix := "BUG: sleeping function called from invalid context"
 		if strings.Contains(h, "scheduling while atomic") {
 			prefix = "BUG: scheduling while atomic"
@@ -163,7 +149,7 @@ func (p *parser) classify() {
 		o.Severity = 5
 	case marker.BadPageState:
 		o.Type = TypeBadPageState
-		o.Function = p.firstFrame(skipFrame, true)
+		o.Function = p.firstTaskFrame()
 		prefix := "BUG: Bad page state"
 		if strings.Contains(h, "Bad page map") {
 			prefix = "BUG: Bad page map"
@@ -172,11 +158,6 @@ func (p *parser) classify() {
 		}
 		o.Title = in(prefix, o.Function)
 		o.Severity = 6
-	case marker.ListCorruption:
-		o.Type = TypeListCorruption
-		o.Function = p.blameFault()
-		o.Title = in("BUG: corrupted list", o.Function)
-		o.Severity = 7
 	case marker.Lockdep:
 		p.lockdep(h, in)
 	case marker.Warning:
@@ -192,21 +173,11 @@ func (p *parser) classify() {
 				kind = "undefined-behaviour"
 			}
 		}
-		o.Function = p.firstFrame(skipFrame, true)
+		o.Function = p.firstTaskFrame()
 		o.Title = in("UBSAN: "+kind, o.Function)
 		o.Severity = 6
-	case marker.MemoryLeak:
-		o.Type = TypeMemoryLeak
-		o.Function = p.firstFrame(skipFrame, true)
-		o.Title = in("memory leak", o.Function)
-		o.Severity = 3
 	case marker.Panic:
 		p.panicReport(h, in)
-	case marker.Oops:
-		o.Type = TypeOops
-		o.Function = p.blameFault()
-		o.Title = in("Oops", o.Function)
-		o.Severity = 7
 	case marker.MachineCheck:
 		o.Type = TypeMachineCheck
 		o.Title = "Machine Check Exception"
@@ -262,7 +233,7 @@ func (p *parser) kernelBug(h string, in func(string, string) string) {
 		o.Title = in("BUG: corrupted list", o.Function)
 	case strings.Contains(h, "mm/usercopy.c"):
 		o.Type = TypeKernelBug
-		o.Function = p.firstFrame(skipFrame, true)
+		o.Function = p.firstTaskFrame()
 		o.Title = in("BUG: bad usercopy", o.Function)
 	default:
 		o.Type = TypeKernelBug
@@ -276,7 +247,7 @@ func (p *parser) warning(h string, in func(string, string) string) {
 	o.Type = TypeWarning
 	o.Severity = 4
 	if strings.Contains(h, "suspicious RCU usage") {
-		o.Function = p.firstFrame(skipFrame, true)
+		o.Function = p.firstTaskFrame()
 		prefix := "WARNING: suspicious RCU usage"
 		if strings.Contains(h, "INFO:") {
 			prefix = "INFO: suspicious RCU usage"
@@ -315,7 +286,7 @@ func (p *parser) warning(h string, in func(string, string) string) {
 	case o.IP != nil && !skipFrame(o.IP.Function):
 		o.Function = o.IP.Function
 	default:
-		o.Function = p.firstFrame(skipFrame, true)
+		o.Function = p.firstTaskFrame()
 		if o.Function == "" {
 			o.Function = fn // nothing but helpers: name the warning's own function
 		}
@@ -341,7 +312,7 @@ func (p *parser) lockdep(h string, in func(string, string) string) {
 		}
 	}
 	if fn == "" {
-		fn = p.firstFrame(skipFrame, true)
+		fn = p.firstTaskFrame()
 	}
 	o.Function = fn
 	switch {
@@ -379,7 +350,7 @@ func (p *parser) sanitizer(h string, in func(string, string) string) {
 	m := reKasanKind.FindStringSubmatch(h)
 	if m == nil {
 		o.Type = strings.ToLower(strings.TrimPrefix(strings.SplitN(h, ":", 3)[1], " "))
-		o.Function = p.firstFrame(skipFrame, true)
+		o.Function = p.firstTaskFrame()
 		o.Title = in(strings.TrimSpace(h), o.Function)
 		o.Corrupted = true
 		return
@@ -399,7 +370,7 @@ func (p *parser) sanitizer(h string, in func(string, string) string) {
 		}
 	}
 	if fn == "" || skipFrame(fn) {
-		if f := p.firstFrame(skipFrame, true); f != "" || fn == "" {
+		if f := p.firstTaskFrame(); f != "" || fn == "" {
 			fn = f
 		} // else: no better frame than the header's own function
 	}
@@ -434,7 +405,7 @@ func (p *parser) panicReport(h string, in func(string, string) string) {
 		o.Title = "kernel panic: Fatal exception"
 		o.Corrupted = true
 	default:
-		o.Function = p.firstFrame(skipFrame, true)
+		o.Function = p.firstTaskFrame()
 		o.Title = "kernel panic: " + panicDescription(msg)
 	}
 }

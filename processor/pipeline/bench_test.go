@@ -17,7 +17,7 @@ func BenchmarkPipeline(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		p := New(Config{}, m, SinkFunc(func(*document.Document) error { return nil }))
-		if err := Feed(p, bytes.NewReader(data), DefaultMaxLine); err != nil {
+		if _, err := Feed(p, bytes.NewReader(data), DefaultMaxLine); err != nil {
 			b.Fatal(err)
 		}
 		p.Close(assemble.EOF)

@@ -48,7 +48,7 @@ func runExample(m *matcher.Matcher, fsys fs.FS, s *matcher.Signature, ex matcher
 		Console:     host != "",
 		Now:         func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },
 	}, m, SinkFunc(func(d *document.Document) error { docs = append(docs, d); return nil }))
-	if err := Feed(p, bytes.NewReader(data), DefaultMaxLine); err != nil {
+	if _, err := Feed(p, bytes.NewReader(data), DefaultMaxLine); err != nil {
 		res.Err = err
 		return res
 	}
@@ -111,8 +111,9 @@ const DefaultMaxLine = 64 << 10
 
 // Feed reads lines from r into p, numbering them from 1. Lines longer than
 // maxLine are cut to maxLine bytes; the rest is discarded without being held
-// in memory, so a 10 MB line costs no more than a short one.
-func Feed(p *Pipeline, r io.Reader, maxLine int) error {
+// in memory, so a 10 MB line costs no more than a short one. It returns the
+// number of lines cut.
+func Feed(p *Pipeline, r io.Reader, maxLine int) (cut uint64, err error) {
 	lr := NewLineReader(r, maxLine)
 	var n int64
 	for {
@@ -122,10 +123,10 @@ func Feed(p *Pipeline, r io.Reader, maxLine int) error {
 			p.Line(line, n)
 		}
 		if err == io.EOF {
-			return nil
+			return lr.Cut, nil
 		}
 		if err != nil {
-			return fmt.Errorf("read line %d: %w", n+1, err)
+			return lr.Cut, fmt.Errorf("read line %d: %w", n+1, err)
 		}
 	}
 }

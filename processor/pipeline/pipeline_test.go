@@ -29,7 +29,7 @@ func collect(t testing.TB, m *matcher.Matcher, cfg Config, input []byte) ([]*doc
 	t.Helper()
 	var docs []*document.Document
 	p := New(cfg, m, SinkFunc(func(d *document.Document) error { docs = append(docs, d); return nil }))
-	if err := Feed(p, bytes.NewReader(input), DefaultMaxLine); err != nil {
+	if _, err := Feed(p, bytes.NewReader(input), DefaultMaxLine); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Close(assemble.EOF); err != nil {
@@ -223,7 +223,7 @@ func TestIdleOnEventClock(t *testing.T) {
 		"Jan  3 13:43:39 alive sshd[1]: Accepted publickey\n"
 	var docs []*document.Document
 	p := New(Config{Assemble: assemble.Config{Idle: 30 * time.Second}}, nil, SinkFunc(func(d *document.Document) error { docs = append(docs, d); return nil }))
-	if err := Feed(p, strings.NewReader(in), DefaultMaxLine); err != nil {
+	if _, err := Feed(p, strings.NewReader(in), DefaultMaxLine); err != nil {
 		t.Fatal(err)
 	}
 	if len(docs) != 1 || docs[0].Oops.EndReason != "idle" || !docs[0].Oops.Truncated {
