@@ -21,7 +21,7 @@ demo: build
 
 # The test command of the README and of .ci/run: vet, the race-enabled test
 # suite (conformance included when ../shared is present), the knowledge
-# base's own examples, and a brief fuzz of line decoding and assembly.
+# base's own examples, and a brief fuzz of decoding, assembly and parsing.
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
@@ -31,6 +31,7 @@ test:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./processor/logline
 	$(GO) test -run '^$$' -fuzz '^FuzzAssemble$$' -fuzztime $(FUZZTIME) ./processor/assemble
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./processor/oops
 
 # Benchmarks beside the code, one core, as in the README.
 bench:
