@@ -50,6 +50,7 @@ conformance:
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -checks 'all,-ST1003,-ST1005' ./...
 	$(GO) run ./cmd/oopsflow rules lint
 
 clean:

@@ -54,7 +54,7 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	c.Examples = signatures.FS
 
-	var w io.Writer = stdout
+	w := stdout
 	var closers []io.Closer
 	if *out != "-" {
 		fh, err := os.Create(*out)

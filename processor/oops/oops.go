@@ -109,7 +109,6 @@ var (
 	reInline    = regexp.MustCompile(`^([A-Za-z0-9_.$]+) [^ ]+\.[a-zA-Z]+:\d+(?::\d+)? \[inline\]`)
 	reFaultAddr = regexp.MustCompile(`(?:address[: ]+|at virtual address |\bat |non-canonical address |for address:? )(?:0x)?([0-9a-f]{4,16})\b`)
 	reCR2       = regexp.MustCompile(`^CR2: ([0-9a-f]+)`)
-	reRelease   = regexp.MustCompile(`(\d+\.\d+[.\-][^ ]*) #`)
 )
 
 // Parse parses the report made of the header and following lines (lines)

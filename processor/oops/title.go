@@ -412,7 +412,6 @@ func (p *parser) panicReport(h string, in func(string, string) string) {
 
 var (
 	reAddrLike = regexp.MustCompile(`(?:0x)?[0-9a-f]{6,}`)
-	reNumber   = regexp.MustCompile(`\b\d+\b`)
 	reBrackets = regexp.MustCompile(`\s*(?:\[[^\]]+\]|\([^)]+\)|\{[^}]+\})`)
 )
 
