@@ -9,3 +9,30 @@ import _ "embed"
 //
 //go:embed signature.schema.json
 var Signature []byte
+
+// Elasticsearch objects installed by "oopsflow setup", in install order.
+
+// ILMPolicy is the lifecycle policy oopsflow-kernel-oops.
+//
+//go:embed elasticsearch/ilm-policy.json
+var ILMPolicy []byte
+
+// MappingsTemplate is the component template oopsflow-kernel-oops-mappings.
+//
+//go:embed elasticsearch/component-template-mappings.json
+var MappingsTemplate []byte
+
+// SettingsTemplate is the component template oopsflow-kernel-oops-settings.
+//
+//go:embed elasticsearch/component-template-settings.json
+var SettingsTemplate []byte
+
+// IndexTemplate is the composable index template oopsflow-kernel-oops.
+//
+//go:embed elasticsearch/index-template.json
+var IndexTemplate []byte
+
+// Document is the JSON Schema of one document.
+//
+//go:embed document.schema.json
+var Document []byte

@@ -18,17 +18,29 @@ import (
 // ECSVersion is the ECS release the documents follow.
 const ECSVersion = "9.4.0"
 
+// Dataset is event.dataset and data_stream.dataset.
+const Dataset = "kernel.oops"
+
 // Document is one report, enriched. Its JSON form is the indexed document.
 type Document struct {
-	Timestamp time.Time `json:"@timestamp"`
-	ECS       ECS       `json:"ecs"`
-	Event     Event     `json:"event"`
-	Host      Host      `json:"host"`
-	Process   *Process  `json:"process,omitempty"`
-	Message   string    `json:"message"`
-	Error     Error     `json:"error"`
-	Oops      Oops      `json:"oops"`
-	Rule      *Rule     `json:"rule,omitempty"`
+	Timestamp  time.Time  `json:"@timestamp"`
+	DataStream DataStream `json:"data_stream"`
+	ECS        ECS        `json:"ecs"`
+	Event      Event      `json:"event"`
+	Host       Host       `json:"host"`
+	Process    *Process   `json:"process,omitempty"`
+	Message    string     `json:"message"`
+	Error      Error      `json:"error"`
+	Oops       Oops       `json:"oops"`
+	Rule       *Rule      `json:"rule,omitempty"`
+}
+
+// DataStream is ECS data_stream.*: where the document is indexed. The
+// Elasticsearch sink sets Namespace; type and dataset are fixed.
+type DataStream struct {
+	Type      string `json:"type"`      // logs
+	Dataset   string `json:"dataset"`   // kernel.oops, equal to event.dataset
+	Namespace string `json:"namespace"` // default
 }
 
 // ECS carries ecs.version.
@@ -137,13 +149,14 @@ type Source struct {
 // Build assembles the document for a report. now is the creation time.
 func Build(r *assemble.Report, o *oops.Oops, m matcher.Result, src Source, now time.Time) *Document {
 	d := &Document{
-		Timestamp: r.Time.UTC(),
-		ECS:       ECS{Version: ECSVersion},
+		Timestamp:  r.Time.UTC(),
+		DataStream: DataStream{Type: "logs", Dataset: Dataset, Namespace: "default"},
+		ECS:        ECS{Version: ECSVersion},
 		Event: Event{
 			Kind:     "event",
 			Category: []string{"host"},
 			Type:     []string{"info"},
-			Dataset:  "kernel.oops",
+			Dataset:  Dataset,
 			Module:   "oopsflow",
 			Severity: o.Severity,
 			Created:  now.UTC(),
