@@ -3,7 +3,11 @@
 // in this directory.
 package schemas
 
-import _ "embed"
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+)
 
 // Signature is the JSON Schema every signatures/*.yaml file must satisfy.
 //
@@ -36,3 +40,37 @@ var IndexTemplate []byte
 //
 //go:embed document.schema.json
 var Document []byte
+
+// MappedFields flattens the mappings component template into field path ->
+// Elasticsearch type ("object" for objects without a type).
+func MappedFields() (map[string]string, error) {
+	var ct struct {
+		Template struct {
+			Mappings struct {
+				Properties map[string]field `json:"properties"`
+			} `json:"mappings"`
+		} `json:"template"`
+	}
+	if err := json.Unmarshal(MappingsTemplate, &ct); err != nil {
+		return nil, fmt.Errorf("mappings template: %w", err)
+	}
+	out := map[string]string{}
+	var walk func(prefix string, props map[string]field)
+	walk = func(prefix string, props map[string]field) {
+		for name, f := range props {
+			typ := f.Type
+			if typ == "" {
+				typ = "object"
+			}
+			out[prefix+name] = typ
+			walk(prefix+name+".", f.Properties)
+		}
+	}
+	walk("", ct.Template.Mappings.Properties)
+	return out, nil
+}
+
+type field struct {
+	Type       string           `json:"type"`
+	Properties map[string]field `json:"properties"`
+}

@@ -94,35 +94,13 @@ func TestDocumentsValidateAgainstJSONSchema(t *testing.T) {
 	}
 }
 
-// mapping flattens the mappings component template into path -> type.
 func mapping(t *testing.T) map[string]string {
 	t.Helper()
-	var ct struct {
-		Template struct {
-			Mappings map[string]any `json:"mappings"`
-		} `json:"template"`
-	}
-	if err := json.Unmarshal(schemas.MappingsTemplate, &ct); err != nil {
+	m, err := schemas.MappedFields()
+	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]string{}
-	var walk func(prefix string, props map[string]any)
-	walk = func(prefix string, props map[string]any) {
-		for name, v := range props {
-			f := v.(map[string]any)
-			path := prefix + name
-			if typ, ok := f["type"].(string); ok {
-				out[path] = typ
-			} else {
-				out[path] = "object"
-			}
-			if sub, ok := f["properties"].(map[string]any); ok {
-				walk(path+".", sub)
-			}
-		}
-	}
-	walk("", ct.Template.Mappings["properties"].(map[string]any))
-	return out
+	return m
 }
 
 func compatible(mapped string, v any) bool {

@@ -1,7 +1,8 @@
 // Command oopsflow finds kernel crash reports in fleet syslog, recognises
 // known kernel bugs, and writes enriched documents.
 //
-//	oopsflow scan [flags] [FILE...|-]     files or stdin -> table or NDJSON
+//	oopsflow scan [flags] [FILE...|-]     files or stdin -> table, NDJSON or Elasticsearch
+//	oopsflow setup --es-url URL           templates, lifecycle and Kibana dashboards
 //	oopsflow rules lint|test|list         the knowledge base
 //	oopsflow gen [flags]                  realistic fleet syslog for demos and benchmarks
 //	oopsflow version
@@ -45,6 +46,7 @@ in fleet syslog, recognises known kernel bugs and writes enriched documents.
 
 Usage:
   oopsflow scan [flags] [FILE...|-]   scan files (plain or .gz) or stdin
+  oopsflow setup --es-url URL [--kibana-url URL]   install templates, lifecycle, dashboards
   oopsflow rules lint [--signatures DIR]   validate the knowledge base
   oopsflow rules test [--signatures DIR]   run every signature's examples
   oopsflow rules list [--signatures DIR]   list known issues
@@ -73,6 +75,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = rulesCmd(args[1:], stdout, stderr)
 	case "gen":
 		err = genCmd(args[1:], stdout, stderr)
+	case "setup":
+		err = setupCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "oopsflow", versionString())
 		return exitOK

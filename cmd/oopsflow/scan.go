@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -19,12 +21,16 @@ import (
 	"github.com/oopsflow/oopsflow/internal/summary"
 	"github.com/oopsflow/oopsflow/processor/assemble"
 	"github.com/oopsflow/oopsflow/processor/document"
+	"github.com/oopsflow/oopsflow/processor/elastic"
 	"github.com/oopsflow/oopsflow/processor/matcher"
 	"github.com/oopsflow/oopsflow/processor/pipeline"
 	"github.com/oopsflow/oopsflow/signatures"
 )
 
 type scanFlags struct {
+	output      string
+	deadLetter  string
+	es          esFlags
 	format      string
 	host        string
 	failOn      string
@@ -43,7 +49,10 @@ func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var f scanFlags
 	d := assemble.DefaultConfig()
-	fs.StringVar(&f.format, "format", "", "output: table (default on a terminal), ndjson (default otherwise: one document per line), json (an array)")
+	fs.StringVar(&f.output, "output", "ndjson", "where documents go: ndjson (standard output, in --format) or elasticsearch (--es-url ...)")
+	fs.StringVar(&f.deadLetter, "dead-letter", "", "with --output elasticsearch: file for documents Elasticsearch rejects for good (default: standard error)")
+	f.es.register(fs)
+	fs.StringVar(&f.format, "format", "", "standard output: table (default on a terminal), ndjson (default otherwise: one document per line), json (an array); with --output elasticsearch only table prints")
 	fs.StringVar(&f.host, "host", "", "host name for lines that carry none (console logs, dmesg, kmsg); lines in no syslog format are then read as that host's console")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 3 when a report is found: 'known' (a known issue matched) or 'any'")
 	fs.StringVar(&f.sigDir, "signatures", "", "knowledge base directory to use instead of the built-in signatures")
@@ -76,6 +85,11 @@ func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	default:
 		return usageErr("--format must be table, ndjson or json, not %q", f.format)
 	}
+	switch f.output {
+	case "ndjson", "elasticsearch":
+	default:
+		return usageErr("--output must be ndjson or elasticsearch, not %q", f.output)
+	}
 	switch f.failOn {
 	case "", "known", "any":
 	default:
@@ -94,6 +108,13 @@ func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return &exitError{code: exitError_, err: err}
 	}
 
+	var es *elastic.Sink
+	if f.output == "elasticsearch" {
+		if es, err = newESSink(&f, stderr); err != nil {
+			return err
+		}
+	}
+
 	out := bufio.NewWriterSize(stdout, 256<<10)
 	sum := summary.New()
 	var known, anyReport bool
@@ -104,6 +125,12 @@ func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		anyReport = true
 		if d.Rule != nil {
 			known = true
+		}
+		if es != nil {
+			if f.format == "table" {
+				sum.Add(d)
+			}
+			return es.Emit(d)
 		}
 		switch f.format {
 		case "ndjson":
@@ -140,6 +167,20 @@ func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return &exitError{code: exitError_, err: err}
 	}
 	prog.stop()
+	if es != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), f.es.timeout)
+		err := es.Close(ctx)
+		cancel()
+		st := es.Stats()
+		fmt.Fprintf(stderr, "oopsflow: elasticsearch %s: %d indexed, %d already there, %d dead-lettered, %d retries, %d requests, %d bytes\n",
+			es.Index(), st.Indexed, st.Duplicates, st.DeadLettered, st.Retried, st.Requests, st.BytesSent)
+		if err != nil {
+			return &exitError{code: exitError_, err: err}
+		}
+		if f.format != "table" {
+			f.format = "none"
+		}
+	}
 	switch f.format {
 	case "json":
 		if docs == nil {
@@ -320,4 +361,25 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// newESSink connects the Elasticsearch sink of scan --output elasticsearch.
+func newESSink(f *scanFlags, stderr io.Writer) (*elastic.Sink, error) {
+	cfg, err := f.es.config()
+	if err != nil {
+		return nil, err
+	}
+	if f.deadLetter != "" {
+		dl, err := elastic.OpenDeadLetterFile(f.deadLetter)
+		if err != nil {
+			return nil, &exitError{code: exitError_, err: err}
+		}
+		cfg.DeadLetter = dl
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, err := elastic.NewSink(cfg)
+	if err != nil {
+		return nil, &exitError{code: exitError_, err: err}
+	}
+	return s, nil
 }

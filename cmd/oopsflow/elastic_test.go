@@ -1,0 +1,65 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/oopsflow/oopsflow/internal/estest"
+	"github.com/oopsflow/oopsflow/processor/elastic"
+)
+
+// Backfilling a file into Elasticsearch twice leaves one document per report.
+func TestScanToElasticsearch(t *testing.T) {
+	srv := estest.New("8.15.0")
+	defer srv.Close()
+	files := []string{
+		examples + "netfs-rreq-unlock-xa-retry/aks-node-1075.log",
+		examples + "ceph-aio-read-free-null-page/centos7-nginx.log",
+		examples + "netfs-rreq-unlock-xa-retry/nvme-null-deref.log",
+	}
+	for i := 0; i < 2; i++ {
+		code, out, errs := runCmd(t, "", append([]string{"scan", "--output", "elasticsearch", "--es-url", srv.URL, "--es-namespace", "prod"}, files...)...)
+		if code != 0 {
+			t.Fatalf("run %d: exit %d: %s", i+1, code, errs)
+		}
+		if out != "" {
+			t.Fatalf("stdout not empty with --output elasticsearch: %q", out)
+		}
+		want := "3 indexed, 0 already there"
+		if i == 1 {
+			want = "0 indexed, 3 already there"
+		}
+		if !strings.Contains(errs, want) {
+			t.Fatalf("run %d: %q lacks %q", i+1, errs, want)
+		}
+	}
+	if n := srv.Count(elastic.DataStreamPrefix + "prod"); n != 3 {
+		t.Fatalf("%d documents stored, want 3", n)
+	}
+}
+
+func TestSetupCommand(t *testing.T) {
+	srv := estest.New("8.15.0")
+	defer srv.Close()
+	for i := 0; i < 2; i++ {
+		code, out, errs := runCmd(t, "", "setup", "--es-url", srv.URL, "--kibana-url", srv.URL)
+		if code != 0 || !strings.Contains(out, "imported 8 Kibana saved objects") || !strings.Contains(out, "installed index template oopsflow-kernel-oops") {
+			t.Fatalf("run %d: exit %d\n%s%s", i+1, code, out, errs)
+		}
+	}
+	old := estest.New("7.10.2")
+	defer old.Close()
+	if code, _, errs := runCmd(t, "", "setup", "--es-url", old.URL); code != 1 || !strings.Contains(errs, "too old") {
+		t.Fatalf("old cluster: exit %d %q", code, errs)
+	}
+	for _, args := range [][]string{
+		{"setup"},
+		{"setup", "--es-url", srv.URL, "--es-namespace", "Bad-Name"},
+		{"scan", "--output", "elasticsearch", "x"},
+		{"scan", "--output", "kafka", "x"},
+	} {
+		if code, _, _ := runCmd(t, "", args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}

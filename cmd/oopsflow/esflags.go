@@ -1,0 +1,75 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/oopsflow/oopsflow/processor/elastic"
+)
+
+// esFlags are the Elasticsearch connection flags shared by scan and setup.
+// Secrets may come from the environment instead of the command line
+// (where they would show in ps and shell history).
+type esFlags struct {
+	urls, cloudID, apiKey, user, password, caFile, namespace string
+	insecure                                                 bool
+	timeout                                                  time.Duration
+}
+
+func (f *esFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.urls, "es-url", os.Getenv("OOPSFLOW_ES_URL"), "Elasticsearch URL(s), comma-separated (env OOPSFLOW_ES_URL)")
+	fs.StringVar(&f.cloudID, "es-cloud-id", os.Getenv("OOPSFLOW_ES_CLOUD_ID"), "Elastic Cloud ID instead of --es-url (env OOPSFLOW_ES_CLOUD_ID)")
+	fs.StringVar(&f.apiKey, "es-api-key", "", "API key, base64 id:key (better: env OOPSFLOW_ES_API_KEY)")
+	fs.StringVar(&f.user, "es-user", os.Getenv("OOPSFLOW_ES_USER"), "basic auth user (env OOPSFLOW_ES_USER)")
+	fs.StringVar(&f.password, "es-password", "", "basic auth password (better: env OOPSFLOW_ES_PASSWORD)")
+	fs.StringVar(&f.caFile, "es-ca", os.Getenv("OOPSFLOW_ES_CA"), "PEM file of the CA that signed the cluster's certificate (env OOPSFLOW_ES_CA)")
+	fs.BoolVar(&f.insecure, "es-insecure", false, "do not verify the cluster's TLS certificate (testing only)")
+	fs.StringVar(&f.namespace, "es-namespace", "default", "data stream namespace: documents go to logs-kernel.oops-<namespace>")
+	fs.DurationVar(&f.timeout, "es-timeout", 2*time.Minute, "how long to wait at the end for documents to be indexed")
+}
+
+func (f *esFlags) set() bool { return f.urls != "" || f.cloudID != "" }
+
+func (f *esFlags) config() (elastic.Config, error) {
+	cfg := elastic.Config{
+		CloudID:            f.cloudID,
+		APIKey:             firstNonEmpty(f.apiKey, os.Getenv("OOPSFLOW_ES_API_KEY")),
+		Username:           f.user,
+		Password:           firstNonEmpty(f.password, os.Getenv("OOPSFLOW_ES_PASSWORD")),
+		InsecureSkipVerify: f.insecure,
+		Namespace:          f.namespace,
+	}
+	for _, u := range strings.Split(f.urls, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			cfg.Addresses = append(cfg.Addresses, u)
+		}
+	}
+	if len(cfg.Addresses) == 0 && cfg.CloudID == "" {
+		return cfg, usageErr("give --es-url or --es-cloud-id")
+	}
+	for _, c := range f.namespace {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+			return cfg, usageErr("--es-namespace %q: lower-case letters, digits, '_' and '.' only", f.namespace)
+		}
+	}
+	if f.caFile != "" {
+		pem, err := os.ReadFile(f.caFile)
+		if err != nil {
+			return cfg, fmt.Errorf("--es-ca: %w", err)
+		}
+		cfg.CACert = pem
+	}
+	return cfg, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

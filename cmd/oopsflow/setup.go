@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/oopsflow/oopsflow/dashboards"
+	"github.com/oopsflow/oopsflow/processor/elastic"
+)
+
+func setupCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("setup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var es esFlags
+	es.register(fs)
+	var kb elastic.KibanaConfig
+	var kbCA string
+	fs.StringVar(&kb.URL, "kibana-url", os.Getenv("OOPSFLOW_KIBANA_URL"), "Kibana URL; when given, the dashboards are imported (env OOPSFLOW_KIBANA_URL)")
+	fs.StringVar(&kb.Space, "kibana-space", "", "Kibana space (default space when empty)")
+	fs.StringVar(&kb.APIKey, "kibana-api-key", "", "Kibana API key (better: env OOPSFLOW_KIBANA_API_KEY); default: the Elasticsearch credentials")
+	fs.StringVar(&kbCA, "kibana-ca", "", "PEM file of the CA of Kibana's certificate")
+	fs.BoolVar(&kb.Insecure, "kibana-insecure", false, "do not verify Kibana's TLS certificate (testing only)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: oopsflow setup --es-url URL [--kibana-url URL]\n\nInstalls the lifecycle policy, component templates and index template for\nlogs-kernel.oops-*, and imports the Kibana dashboards. Safe to run again.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return &exitError{code: exitUsage}
+	}
+	cfg, err := es.config()
+	if err != nil {
+		return err
+	}
+	kb.APIKey = firstNonEmpty(kb.APIKey, os.Getenv("OOPSFLOW_KIBANA_API_KEY"))
+	if kb.APIKey == "" {
+		kb.APIKey, kb.Username, kb.Password = cfg.APIKey, cfg.Username, cfg.Password
+	}
+	if kbCA != "" {
+		if kb.CACert, err = os.ReadFile(kbCA); err != nil {
+			return fmt.Errorf("--kibana-ca: %w", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := elastic.Setup(ctx, cfg, kb, dashboards.KernelOops)
+	if res != nil {
+		for _, what := range res.Installed {
+			fmt.Fprintf(stdout, "installed %s\n", what)
+		}
+	}
+	if err != nil {
+		return &exitError{code: exitError_, err: err}
+	}
+	fmt.Fprintf(stdout, "Elasticsearch %s ready: documents go to %s<namespace>\n", res.Version, elastic.DataStreamPrefix)
+	if res.KibanaImported {
+		fmt.Fprintf(stdout, "imported %d Kibana saved objects (dashboard \"Kernel oops — fleet overview\")\n", res.SavedObjects)
+	}
+	return nil
+}

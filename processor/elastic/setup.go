@@ -1,0 +1,258 @@
+package elastic
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/oopsflow/oopsflow/schemas"
+)
+
+// Names of the objects setup installs.
+const (
+	PolicyName        = "oopsflow-kernel-oops"
+	MappingsName      = "oopsflow-kernel-oops-mappings"
+	SettingsName      = "oopsflow-kernel-oops-settings"
+	IndexTemplateName = "oopsflow-kernel-oops"
+	// MinMajor is the oldest Elasticsearch major version supported.
+	MinMajor = 8
+)
+
+// KibanaConfig says where to import the dashboards.
+type KibanaConfig struct {
+	URL      string
+	Space    string // "" for the default space
+	APIKey   string
+	Username string
+	Password string
+	CACert   []byte
+	Insecure bool
+}
+
+// SetupResult says what setup did.
+type SetupResult struct {
+	Version        string // Elasticsearch version
+	Installed      []string
+	SavedObjects   int // imported into Kibana
+	KibanaImported bool
+}
+
+// Setup installs the lifecycle policy, component templates and index
+// template, and (when kb.URL is set) imports the dashboards. Every step is a
+// PUT or an overwrite import, so running it twice changes nothing.
+func Setup(ctx context.Context, es Config, kb KibanaConfig, dashboards []byte) (*SetupResult, error) {
+	client, err := NewClient(es)
+	if err != nil {
+		return nil, err
+	}
+	res := &SetupResult{}
+	info, err := client.Info(client.Info.WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach Elasticsearch at %s: %w", where(es), err)
+	}
+	defer info.Body.Close()
+	if err := responseError("read cluster info", info); err != nil {
+		return nil, err
+	}
+	var body struct {
+		Version struct {
+			Number string `json:"number"`
+		} `json:"version"`
+	}
+	if err := json.NewDecoder(info.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("read cluster info: %w", err)
+	}
+	res.Version = body.Version.Number
+	major, _ := strconv.Atoi(strings.SplitN(body.Version.Number, ".", 2)[0])
+	if major < MinMajor {
+		return nil, fmt.Errorf("elasticsearch %s is too old: oopsflow needs %d.0 or later (composable templates, data streams, match_only_text)", body.Version.Number, MinMajor)
+	}
+
+	steps := []struct {
+		what string
+		do   func() (*esapi.Response, error)
+	}{
+		{"lifecycle policy " + PolicyName, func() (*esapi.Response, error) {
+			return client.ILM.PutLifecycle(PolicyName, client.ILM.PutLifecycle.WithBody(bytes.NewReader(schemas.ILMPolicy)), client.ILM.PutLifecycle.WithContext(ctx))
+		}},
+		{"component template " + MappingsName, func() (*esapi.Response, error) {
+			return client.Cluster.PutComponentTemplate(MappingsName, bytes.NewReader(schemas.MappingsTemplate), client.Cluster.PutComponentTemplate.WithContext(ctx))
+		}},
+		{"component template " + SettingsName, func() (*esapi.Response, error) {
+			return client.Cluster.PutComponentTemplate(SettingsName, bytes.NewReader(schemas.SettingsTemplate), client.Cluster.PutComponentTemplate.WithContext(ctx))
+		}},
+		{"index template " + IndexTemplateName, func() (*esapi.Response, error) {
+			return client.Indices.PutIndexTemplate(IndexTemplateName, bytes.NewReader(schemas.IndexTemplate), client.Indices.PutIndexTemplate.WithContext(ctx))
+		}},
+	}
+	for _, st := range steps {
+		r, err := st.do()
+		if err != nil {
+			return res, fmt.Errorf("install %s: %w", st.what, err)
+		}
+		err = responseError("install "+st.what, r)
+		r.Body.Close()
+		if err != nil {
+			return res, err
+		}
+		res.Installed = append(res.Installed, st.what)
+	}
+	if kb.URL != "" {
+		n, err := ImportDashboards(ctx, kb, dashboards)
+		if err != nil {
+			return res, err
+		}
+		res.SavedObjects, res.KibanaImported = n, true
+	}
+	return res, nil
+}
+
+func where(es Config) string {
+	if es.CloudID != "" {
+		return "cloud id " + strings.SplitN(es.CloudID, ":", 2)[0]
+	}
+	return strings.Join(es.Addresses, ",")
+}
+
+// responseError turns an error answer into a clear error.
+func responseError(what string, r *esapi.Response) error {
+	if !r.IsError() {
+		return nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(r.Body, 4096))
+	switch r.StatusCode {
+	case http.StatusUnauthorized:
+		return fmt.Errorf("%s: authentication failed (401): check the API key or user and password: %s", what, reason(b))
+	case http.StatusForbidden:
+		return fmt.Errorf("%s: permission denied (403): the user needs manage_ilm, manage_index_templates and create_doc on logs-kernel.oops-*: %s", what, reason(b))
+	}
+	return fmt.Errorf("%s: %s: %s", what, r.Status(), reason(b))
+}
+
+func reason(b []byte) string {
+	var e struct {
+		Error struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		} `json:"error"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(b, &e) == nil {
+		if e.Error.Reason != "" {
+			return e.Error.Type + ": " + e.Error.Reason
+		}
+		if e.Message != "" {
+			return e.Message
+		}
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// ImportDashboards imports saved objects (NDJSON) through Kibana's
+// _import API with overwrite=true, and reads success/errors from the 200
+// answer (Kibana answers 200 on partial failure). It returns the number of
+// objects imported.
+func ImportDashboards(ctx context.Context, kb KibanaConfig, ndjson []byte) (int, error) {
+	u, err := url.Parse(strings.TrimRight(kb.URL, "/"))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return 0, fmt.Errorf("kibana url %q: want http(s)://host:port", kb.URL)
+	}
+	if kb.Space != "" {
+		u.Path += "/s/" + url.PathEscape(kb.Space)
+	}
+	u.Path += "/api/saved_objects/_import"
+	u.RawQuery = "overwrite=true"
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", "oopsflow-dashboards.ndjson")
+	if err != nil {
+		return 0, fmt.Errorf("kibana import: %w", err)
+	}
+	fw.Write(ndjson) //nolint:errcheck // bytes.Buffer
+	if err := mw.Close(); err != nil {
+		return 0, fmt.Errorf("kibana import: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), &body)
+	if err != nil {
+		return 0, fmt.Errorf("kibana import: %w", err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("kbn-xsrf", "oopsflow")
+	switch {
+	case kb.APIKey != "":
+		req.Header.Set("Authorization", "ApiKey "+kb.APIKey)
+	case kb.Username != "":
+		req.SetBasicAuth(kb.Username, kb.Password)
+	}
+	hc, err := kibanaClient(kb)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("cannot reach Kibana at %s: %w", kb.URL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return 0, fmt.Errorf("kibana import: authentication failed (401): %s", reason(b))
+	case resp.StatusCode == http.StatusForbidden:
+		return 0, fmt.Errorf("kibana import: permission denied (403): %s", reason(b))
+	case resp.StatusCode != http.StatusOK:
+		return 0, fmt.Errorf("kibana import: %s: %s", resp.Status, reason(b))
+	}
+	var out struct {
+		Success      bool `json:"success"`
+		SuccessCount int  `json:"successCount"`
+		Errors       []struct {
+			ID    string          `json:"id"`
+			Type  string          `json:"type"`
+			Error json.RawMessage `json:"error"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return 0, fmt.Errorf("kibana import: unreadable answer: %w", err)
+	}
+	if !out.Success || len(out.Errors) > 0 {
+		var msgs []string
+		for _, e := range out.Errors {
+			msgs = append(msgs, fmt.Sprintf("%s %s: %s", e.Type, e.ID, e.Error))
+		}
+		return out.SuccessCount, fmt.Errorf("kibana import failed for %d object(s): %s", len(out.Errors), strings.Join(msgs, "; "))
+	}
+	return out.SuccessCount, nil
+}
+
+func kibanaClient(kb KibanaConfig) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if kb.Insecure || len(kb.CACert) > 0 {
+		cfg := &tls.Config{InsecureSkipVerify: kb.Insecure} //nolint:gosec // explicit user choice
+		if len(kb.CACert) > 0 {
+			pool, err := x509.SystemCertPool()
+			if err != nil {
+				pool = x509.NewCertPool()
+			}
+			if !pool.AppendCertsFromPEM(kb.CACert) {
+				return nil, errors.New("kibana CA certificate: no PEM certificate found")
+			}
+			cfg.RootCAs = pool
+		}
+		tr.TLSClientConfig = cfg
+	}
+	return &http.Client{Transport: tr, Timeout: 60 * time.Second}, nil
+}
