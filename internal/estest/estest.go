@@ -39,8 +39,8 @@ type Server struct {
 
 	mu         sync.Mutex
 	version    string
-	apiKey     string // required "Authorization: ApiKey <key>" when set
-	user, pass string // required basic auth when set
+	apiKey     string                                // required "Authorization: ApiKey <key>" when set
+	user, pass string                                // required basic auth when set
 	docs       map[string]map[string]json.RawMessage // index -> id -> source
 	objects    map[string]json.RawMessage            // "_index_template/name" etc. -> body
 	saved      map[string]json.RawMessage            // Kibana "type:id" -> object
@@ -48,11 +48,11 @@ type Server struct {
 	bulkBytes  int64
 
 	// Faults.
-	failRequests  []int                          // statuses for the next bulk requests, consumed in order
-	reject429     int                            // reject this many next items with 429
-	down          bool                           // reset connections
-	delay         time.Duration                  // before answering bulk requests
-	mappingError  func(doc map[string]any) bool  // reject matching documents with a 400 mapping error
+	failRequests []int                         // statuses for the next bulk requests, consumed in order
+	reject429    int                           // reject this many next items with 429
+	down         bool                          // reset connections
+	delay        time.Duration                 // before answering bulk requests
+	mappingError func(doc map[string]any) bool // reject matching documents with a 400 mapping error
 }
 
 // New starts a server answering as Elasticsearch version (e.g. "8.15.0").
