@@ -54,6 +54,9 @@ type Config struct {
 	ContextWindow     time.Duration // how far before the header a context line may be (default 1s)
 	Idle              time.Duration // quiet time after which an open report closes (default 30s)
 	TrailerLines      int           // lines accepted after "---[ end trace" (default 60)
+	// TrailerIdle closes a report that printed its end marker and is only
+	// waiting for a "Kernel panic" line, sooner than Idle (default 2s).
+	TrailerIdle time.Duration
 }
 
 // DefaultConfig returns the default bounds.
@@ -68,6 +71,7 @@ func DefaultConfig() Config {
 		ContextWindow:     time.Second,
 		Idle:              30 * time.Second,
 		TrailerLines:      60,
+		TrailerIdle:       2 * time.Second,
 	}
 }
 
@@ -81,6 +85,7 @@ func (c Config) withDefaults() Config {
 	orDefault(&c.ContextWindow, d.ContextWindow)
 	orDefault(&c.Idle, d.Idle)
 	orDefault(&c.TrailerLines, d.TrailerLines)
+	orDefault(&c.TrailerIdle, d.TrailerIdle)
 	switch {
 	case c.ContextLines < 0: // explicitly none
 		c.ContextLines = 0
@@ -197,6 +202,33 @@ func (a *Assembler) Stats() Stats { return a.stats }
 
 // OpenReports returns the number of reports currently being assembled.
 func (a *Assembler) OpenReports() int { return len(a.open) }
+
+// OldestOpen returns the smallest FirstPos of the reports being assembled,
+// false when none is open. A consumer must not commit past it: those lines
+// are not in any document yet.
+func (a *Assembler) OldestOpen() (int64, bool) {
+	var oldest int64
+	found := false
+	for st := range a.open {
+		if !found || st.rep.FirstPos < oldest {
+			oldest, found = st.rep.FirstPos, true
+		}
+	}
+	return oldest, found
+}
+
+// Discard drops every open report without emitting it and forgets all
+// state: the lines will be read again by whoever continues the stream (a
+// Kafka partition's next owner).
+func (a *Assembler) Discard() {
+	for st := range a.open {
+		st.rep = nil
+		st.phase = waiting
+		delete(a.open, st)
+	}
+	a.hosts = make(map[string]*host)
+	a.head, a.tail = nil, nil
+}
 
 // Hosts returns the number of hosts with state.
 func (a *Assembler) Hosts() int { return len(a.hosts) }
@@ -531,8 +563,12 @@ func printsEndTrace(k marker.Kind) bool {
 // clock time).
 func (a *Assembler) Advance(now time.Time) {
 	for st := range a.open {
-		if now.Sub(st.lastSeen) >= a.cfg.Idle {
+		quiet := now.Sub(st.lastSeen)
+		switch {
+		case quiet >= a.cfg.Idle:
 			a.close(st, Idle)
+		case st.phase == inTrailer && st.ended && quiet >= a.cfg.TrailerIdle:
+			a.close(st, EndMarker)
 		}
 	}
 }

@@ -371,3 +371,36 @@ func FuzzAssemble(f *testing.F) {
 		}
 	})
 }
+
+func TestOldestOpenAndDiscard(t *testing.T) {
+	f := newFeeder(Config{})
+	f.line("a", "", "EXT4-fs: noise")                                // pos 1
+	f.line("a", "", "BUG: soft lockup - CPU#1 stuck for 22s! [a:1]") // pos 2
+	f.line("b", "", "BUG: soft lockup - CPU#2 stuck for 22s! [b:1]") // pos 3
+	if pos, ok := f.a.OldestOpen(); !ok || pos != 1 {
+		t.Fatalf("oldest open %d %v, want 1 (the context line is part of the report)", pos, ok)
+	}
+	f.a.Discard()
+	if _, ok := f.a.OldestOpen(); ok || f.a.OpenReports() != 0 || f.a.Hosts() != 0 {
+		t.Fatal("state left after Discard")
+	}
+	f.a.Flush(EOF)
+	if len(f.reports) != 0 {
+		t.Fatalf("Discard emitted %d reports", len(f.reports))
+	}
+}
+
+// A report that printed its end marker closes after TrailerIdle, well before
+// Idle: streaming consumers do not hold finished reports for long.
+func TestTrailerIdle(t *testing.T) {
+	f := newFeeder(Config{Idle: time.Minute, TrailerIdle: time.Second})
+	f.text("h", oopsText)
+	f.a.Advance(f.now.Add(500 * time.Millisecond))
+	if len(f.reports) != 0 {
+		t.Fatal("closed before TrailerIdle")
+	}
+	f.a.Advance(f.now.Add(1500 * time.Millisecond))
+	if len(f.reports) != 1 || f.reports[0].EndReason != EndMarker || f.reports[0].Truncated {
+		t.Fatalf("after TrailerIdle: %+v", f.reports)
+	}
+}

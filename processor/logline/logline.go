@@ -115,6 +115,9 @@ type Decoder struct {
 // maxInterned bounds the intern table; it is cleared when full.
 const maxInterned = 1 << 16
 
+// InternHost returns b as a string, shared with earlier equal host names.
+func (d *Decoder) InternHost(b []byte) string { return d.internBytes(b) }
+
 func (d *Decoder) internBytes(b []byte) string {
 	if s, ok := d.intern[string(b)]; ok {
 		return s

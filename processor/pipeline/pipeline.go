@@ -120,6 +120,27 @@ func (p *Pipeline) Line(raw []byte, pos int64) {
 	p.feed(pos)
 }
 
+// LineHost processes one raw line whose host, when the line carries none,
+// is host (a Kafka message key). An empty host falls back to DefaultHost.
+func (p *Pipeline) LineHost(raw, host []byte, pos int64) {
+	if len(host) == 0 {
+		p.Line(raw, pos)
+		return
+	}
+	saved := p.dec.DefaultHost
+	p.dec.DefaultHost = p.dec.InternHost(host)
+	p.Line(raw, pos)
+	p.dec.DefaultHost = saved
+}
+
+// OldestOpenPos is the position of the first line of the oldest report still
+// being assembled; ok is false when none is.
+func (p *Pipeline) OldestOpenPos() (pos int64, ok bool) { return p.asm.OldestOpen() }
+
+// Discard drops the reports being assembled without emitting them (a
+// revoked Kafka partition: the next owner reads them again).
+func (p *Pipeline) Discard() { p.asm.Discard() }
+
 // Record processes one structured record (journald entry, Fluent Bit map)
 // with its own timestamp ts (may be zero).
 func (p *Pipeline) Record(rec map[string]any, ts time.Time, pos int64) error {
