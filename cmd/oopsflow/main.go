@@ -3,18 +3,22 @@
 //
 //	oopsflow scan [flags] [FILE...|-]     files or stdin -> table, NDJSON or Elasticsearch
 //	oopsflow setup --es-url URL           templates, lifecycle and Kibana dashboards
+//	oopsflow consume --brokers ... --topic ...   Kafka consumer group
 //	oopsflow rules lint|test|list         the knowledge base
 //	oopsflow gen [flags]                  realistic fleet syslog for demos and benchmarks
 //	oopsflow version
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -47,6 +51,7 @@ in fleet syslog, recognises known kernel bugs and writes enriched documents.
 Usage:
   oopsflow scan [flags] [FILE...|-]   scan files (plain or .gz) or stdin
   oopsflow setup --es-url URL [--kibana-url URL]   install templates, lifecycle, dashboards
+  oopsflow consume --brokers H:P --topic T [--group G]   Kafka consumer group -> Elasticsearch
   oopsflow rules lint [--signatures DIR]   validate the knowledge base
   oopsflow rules test [--signatures DIR]   run every signature's examples
   oopsflow rules list [--signatures DIR]   list known issues
@@ -58,11 +63,15 @@ Run "oopsflow COMMAND -h" for a command's flags.
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	// SIGINT and SIGTERM end ctx: consume hands its partitions over and exits.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // run executes a command line and returns the exit code.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageHeader)
 		return exitUsage
@@ -77,6 +86,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = genCmd(args[1:], stdout, stderr)
 	case "setup":
 		err = setupCmd(args[1:], stdout, stderr)
+	case "consume":
+		err = consumeCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "oopsflow", versionString())
 		return exitOK

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/oopsflow/oopsflow/internal/estest"
+	"github.com/oopsflow/oopsflow/processor/elastic"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string             { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// "oopsflow consume" end to end: config file, flags over it, Kafka (kfake)
+// to Elasticsearch (test double), metrics and probes, clean stop on cancel.
+func TestConsumeCommand(t *testing.T) {
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "syslog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	srv := estest.New("8.15.0")
+	defer srv.Close()
+	data, err := os.ReadFile(examples + "netfs-rreq-unlock-xa-retry/aks-node-1075.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &kafkago.Writer{Addr: kafkago.TCP(kc.ListenAddrs()...), Topic: "syslog", Balancer: &kafkago.Hash{}, BatchTimeout: 5 * time.Millisecond}
+	var msgs []kafkago.Message
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		msgs = append(msgs, kafkago.Message{Key: []byte("aks-nodepool1-38117407-vmss000004"), Value: []byte(l)})
+	}
+	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "oopsflow.yaml")
+	os.WriteFile(cfgFile, []byte("kafka:\n  brokers: [nowhere:9092]\n  topic: syslog\n  group: g1\nelasticsearch:\n  urls: ["+srv.URL+"]\n  namespace: test\nassembly:\n  idle: 1s\n"), 0o644)
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"consume", "--config", cfgFile, "--brokers", strings.Join(kc.ListenAddrs(), ","), "--metrics-addr", addr}, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	index := elastic.DataStreamPrefix + "test"
+	deadline := time.Now().Add(30 * time.Second)
+	for srv.Count(index) < 1 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if srv.Count(index) != 1 {
+		t.Fatalf("no document indexed; log:\n%s", stderr.String())
+	}
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("/healthz %d", code)
+	}
+	if code, _ := get("/readyz"); code != 200 {
+		t.Errorf("/readyz %d", code)
+	}
+	_, metrics := get("/metrics")
+	for _, name := range []string{"oopsflow_lines_total", `oopsflow_reports_total{type="null_pointer_dereference"} 1`, `oopsflow_known_issue_matches_total{rule_id="netfs-rreq-unlock-xa-retry"} 1`, "oopsflow_sink_indexed_total 1", "oopsflow_committed_offset", "oopsflow_commit_lag"} {
+		if !strings.Contains(metrics, name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d; log:\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("consume did not stop on cancel")
+	}
+	if !strings.Contains(stderr.String(), `"msg":"stopped"`) {
+		t.Errorf("no clean stop in the log:\n%s", stderr.String())
+	}
+}
+
+func TestConsumeUsage(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("kafka:\n  brokrs: [x]\n"), 0o644)
+	for _, args := range [][]string{
+		{"consume"},
+		{"consume", "--brokers", "x:9092"},
+		{"consume", "--brokers", "x:9092", "--topic", "t", "--output", "carrier-pigeon"},
+		{"consume", "--brokers", "x:9092", "--topic", "t", "--start", "middle"},
+		{"consume", "--brokers", "x:9092", "--topic", "t", "--kafka-sasl-mechanism", "GSSAPI", "--kafka-sasl-user", "u"},
+		{"consume", "--config", bad},
+	} {
+		if code, _, errs := runCmd(t, "", args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errs)
+		}
+	}
+}
