@@ -19,6 +19,7 @@ import (
 	kafkago "github.com/segmentio/kafka-go"
 	"gopkg.in/yaml.v3"
 
+	"github.com/oopsflow/oopsflow/processor/alert"
 	"github.com/oopsflow/oopsflow/processor/assemble"
 	"github.com/oopsflow/oopsflow/processor/document"
 	"github.com/oopsflow/oopsflow/processor/elastic"
@@ -71,8 +72,9 @@ type consumeConfig struct {
 		MaxHosts       int           `yaml:"max_hosts"`
 		Idle           time.Duration `yaml:"idle"`
 	} `yaml:"assembly"`
-	MetricsAddr string `yaml:"metrics_addr"`
-	LogLevel    string `yaml:"log_level"`
+	Alerts      alert.FileConfig `yaml:"alerts"`
+	MetricsAddr string           `yaml:"metrics_addr"`
+	LogLevel    string           `yaml:"log_level"`
 }
 
 func loadConsumeConfig(path string) (*consumeConfig, error) {
@@ -140,6 +142,7 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	deadLetter := fs.String("dead-letter", "", "file for documents Elasticsearch rejects for good (default: standard error)")
 	metricsAddr := fs.String("metrics-addr", "", "address for /metrics, /healthz and /readyz (default :9464; empty string in the file disables)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error")
+	webhook := fs.String("webhook", "", "generic JSON webhook for alerts, signed with env OOPSFLOW_WEBHOOK_SECRET when set (more receivers: alerts in --config)")
 	var es esFlags
 	es.register(fs)
 	fs.Usage = func() {
@@ -249,8 +252,17 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 
+	notifier, err := buildNotifier(cfg.Alerts, *webhook, log)
+	if err != nil {
+		return err
+	}
 	var consumer *kafka.Consumer
-	durable := func(d *document.Document) { consumer.Durable(d) }
+	durable := func(d *document.Document) {
+		consumer.Durable(d)
+		if notifier != nil {
+			notifier.Observe(d)
+		}
+	}
 	var out kafka.Output
 	var sink *elastic.Sink
 	if cfg.Output == "elasticsearch" {
@@ -279,6 +291,9 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		defer srv.Close()
 	}
+	if notifier != nil {
+		go notifier.Run(ctx)
+	}
 	log.Info("consuming", "brokers", cfg.Kafka.Brokers, "topic", cfg.Kafka.Topic, "group", cfg.Kafka.Group, "output", cfg.Output)
 	runErr := consumer.Run(ctx)
 	if sink != nil {
@@ -287,6 +302,9 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			runErr = err
 		}
 		cancel()
+	}
+	if err := closeNotifier(notifier, stderr, false); err != nil && runErr == nil {
+		runErr = err
 	}
 	if runErr != nil {
 		return &exitError{code: exitError_, err: runErr}

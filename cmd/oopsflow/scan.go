@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/oopsflow/oopsflow/internal/summary"
+	"github.com/oopsflow/oopsflow/processor/alert"
 	"github.com/oopsflow/oopsflow/processor/assemble"
 	"github.com/oopsflow/oopsflow/processor/document"
 	"github.com/oopsflow/oopsflow/processor/elastic"
@@ -28,6 +29,8 @@ import (
 )
 
 type scanFlags struct {
+	webhook     string
+	config      string
 	output      string
 	deadLetter  string
 	es          esFlags
@@ -52,6 +55,8 @@ func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.output, "output", "ndjson", "where documents go: ndjson (standard output, in --format) or elasticsearch (--es-url ...)")
 	fs.StringVar(&f.deadLetter, "dead-letter", "", "with --output elasticsearch: file for documents Elasticsearch rejects for good (default: standard error)")
 	f.es.register(fs)
+	fs.StringVar(&f.webhook, "webhook", "", "generic JSON webhook for alerts, signed with env OOPSFLOW_WEBHOOK_SECRET when set")
+	fs.StringVar(&f.config, "config", "", "YAML configuration; scan uses its alerts section (receivers, grouping, policy)")
 	fs.StringVar(&f.format, "format", "", "standard output: table (default on a terminal), ndjson (default otherwise: one document per line), json (an array); with --output elasticsearch only table prints")
 	fs.StringVar(&f.host, "host", "", "host name for lines that carry none (console logs, dmesg, kmsg); lines in no syslog format are then read as that host's console")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 3 when a report is found: 'known' (a known issue matched) or 'any'")
@@ -108,9 +113,21 @@ func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return &exitError{code: exitError_, err: err}
 	}
 
+	var alertsCfg alert.FileConfig
+	if f.config != "" {
+		c, err := loadConsumeConfig(f.config)
+		if err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		alertsCfg = c.Alerts
+	}
+	notifier, err := buildNotifier(alertsCfg, f.webhook, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
 	var es *elastic.Sink
 	if f.output == "elasticsearch" {
-		if es, err = newESSink(&f, stderr); err != nil {
+		if es, err = newESSink(&f, stderr, notifier); err != nil {
 			return err
 		}
 	}
@@ -130,7 +147,10 @@ func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if f.format == "table" {
 				sum.Add(d)
 			}
-			return es.Emit(d)
+			return es.Emit(d) // alerts go out when Elasticsearch has it
+		}
+		if notifier != nil {
+			defer notifier.Observe(d) // written below: durable for this output
 		}
 		switch f.format {
 		case "ndjson":
@@ -199,6 +219,9 @@ func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("write output: %w", err)
+	}
+	if err := closeNotifier(notifier, stderr, f.stats); err != nil {
+		return &exitError{code: exitError_, err: err}
 	}
 	if f.stats || (isTerminal(stderr) && f.format != "table") {
 		s := p.Stats()
@@ -364,7 +387,7 @@ func humanBytes(n int64) string {
 }
 
 // newESSink connects the Elasticsearch sink of scan --output elasticsearch.
-func newESSink(f *scanFlags, stderr io.Writer) (*elastic.Sink, error) {
+func newESSink(f *scanFlags, stderr io.Writer, notifier *alert.Notifier) (*elastic.Sink, error) {
 	cfg, err := f.es.config()
 	if err != nil {
 		return nil, err
@@ -377,6 +400,9 @@ func newESSink(f *scanFlags, stderr io.Writer) (*elastic.Sink, error) {
 		cfg.DeadLetter = dl
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if notifier != nil {
+		cfg.OnDone = func(d *document.Document, _ elastic.Outcome) { notifier.Observe(d) }
+	}
 	s, err := elastic.NewSink(cfg)
 	if err != nil {
 		return nil, &exitError{code: exitError_, err: err}

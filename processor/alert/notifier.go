@@ -1,0 +1,358 @@
+// Package alert tells people when a known kernel bug bites or a new crash
+// appears, through webhooks (generic JSON, Slack, Alertmanager, or a body
+// template), without flooding them.
+//
+// Documents are grouped by known issue (rule.id) or, for unknown crashes, by
+// fingerprint: the same bug on 300 hosts is one message with a host count
+// and a sample. Timing follows Alertmanager's model:
+//
+//   - a new group is notified group_wait after its first report;
+//   - a group that gained hosts is notified again, at most every
+//     group_interval;
+//   - a group that only gained reports on hosts already reported is
+//     notified again at most every repeat_interval;
+//   - a group with no report for repeat_interval is forgotten.
+//
+// Delivery is asynchronous, per receiver: rate-limited, retried with
+// backoff honouring Retry-After, given up after a bound and counted. Feed
+// the notifier only documents that are durable (the pipeline does when an
+// Elasticsearch sink is configured), so replays do not alert twice for a
+// report that was not indexed.
+package alert
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/oopsflow/oopsflow/processor/document"
+)
+
+// Alert is one notification: the state of a group when it is sent.
+type Alert struct {
+	Key         string // "rule:<id>" or "fingerprint:<fp>"
+	Known       bool
+	RuleID      string
+	RuleName    string
+	Title       string
+	Type        string
+	Severity    int
+	Fingerprint string
+	Reports     int
+	HostCount   int
+	Hosts       []string          // sample, most recent first, at most MaxHosts
+	Kernels     map[string]string // kernel release -> fix status
+	Affected    int               // hosts whose kernel is affected
+	Remediation string
+	References  []string
+	FirstSeen   time.Time
+	LastSeen    time.Time
+	Sample      *document.Document // the first report of the group
+	Repeat      bool               // not the group's first notification
+}
+
+// Summary is a one-line human summary.
+func (a *Alert) Summary() string {
+	kind := "New kernel crash"
+	if a.Known {
+		kind = "Known kernel bug " + a.RuleID
+	}
+	s := fmt.Sprintf("%s: %s on %d host(s), %d report(s)", kind, a.Title, a.HostCount, a.Reports)
+	if a.Affected > 0 {
+		s += fmt.Sprintf(", %d still on an affected kernel", a.Affected)
+	}
+	return s
+}
+
+// Policy chooses which documents alert. The zero value alerts on every
+// known-issue match and every unknown fingerprint.
+type Policy struct {
+	MinSeverity   int  // documents below it do not alert (0: all)
+	IgnoreKnown   bool // no alerts for known-issue matches
+	IgnoreUnknown bool // no alerts for unknown fingerprints
+	IncludeRules []string // when set, only these rule ids (known issues)
+	ExcludeRules []string
+	IncludeTypes []string // when set, only these oops.type values
+	ExcludeTypes []string
+	IncludeHosts *regexp.Regexp // when set, only matching host names
+	ExcludeHosts *regexp.Regexp
+}
+
+func (p *Policy) allows(d *document.Document) bool {
+	known := d.Rule != nil
+	if known && p.IgnoreKnown || !known && p.IgnoreUnknown {
+		return false
+	}
+	if d.Event.Severity < p.MinSeverity {
+		return false
+	}
+	in := func(list []string, v string) bool {
+		for _, x := range list {
+			if x == v {
+				return true
+			}
+		}
+		return false
+	}
+	if known {
+		if len(p.IncludeRules) > 0 && !in(p.IncludeRules, d.Rule.ID) || in(p.ExcludeRules, d.Rule.ID) {
+			return false
+		}
+	}
+	if len(p.IncludeTypes) > 0 && !in(p.IncludeTypes, d.Oops.Type) || in(p.ExcludeTypes, d.Oops.Type) {
+		return false
+	}
+	if p.IncludeHosts != nil && !p.IncludeHosts.MatchString(d.Host.Name) {
+		return false
+	}
+	if p.ExcludeHosts != nil && p.ExcludeHosts.MatchString(d.Host.Name) {
+		return false
+	}
+	return true
+}
+
+// Config configures a Notifier.
+type Config struct {
+	GroupWait      time.Duration // default 30s
+	GroupInterval  time.Duration // default 5m
+	RepeatInterval time.Duration // default 4h
+	MaxHosts       int           // hosts listed in a notification (default 10)
+	Policy         Policy
+	Receivers      []Receiver
+	Delivery       Delivery
+	Now            func() time.Time // default time.Now
+	Logger         *slog.Logger
+}
+
+// Notifier groups documents and hands notifications to the receivers.
+type Notifier struct {
+	cfg     Config
+	log     *slog.Logger
+	mu      sync.Mutex
+	groups  map[string]*group
+	workers []*worker
+	dropped atomic.Uint64
+}
+
+type group struct {
+	alert     Alert
+	hosts     map[string]time.Time
+	due       time.Time // next notification; zero when nothing to send
+	lastSent  time.Time
+	sentHosts int
+	sentRep   int
+	sent      bool
+}
+
+// New starts a notifier and one delivery worker per receiver. Close stops them.
+func New(cfg Config) *Notifier {
+	if cfg.GroupWait <= 0 {
+		cfg.GroupWait = 30 * time.Second
+	}
+	if cfg.GroupInterval <= 0 {
+		cfg.GroupInterval = 5 * time.Minute
+	}
+	if cfg.RepeatInterval <= 0 {
+		cfg.RepeatInterval = 4 * time.Hour
+	}
+	if cfg.MaxHosts <= 0 {
+		cfg.MaxHosts = 10
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	n := &Notifier{cfg: cfg, log: cfg.Logger, groups: map[string]*group{}}
+	for _, r := range cfg.Receivers {
+		n.workers = append(n.workers, newWorker(r, cfg.Delivery, cfg.Logger))
+	}
+	return n
+}
+
+func groupKey(d *document.Document) string {
+	if d.Rule != nil {
+		return "rule:" + d.Rule.ID
+	}
+	return "fingerprint:" + d.Oops.Fingerprint
+}
+
+// Observe takes one durable document.
+func (n *Notifier) Observe(d *document.Document) {
+	if !n.cfg.Policy.allows(d) {
+		return
+	}
+	now := n.cfg.Now()
+	key := groupKey(d)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	g := n.groups[key]
+	if g == nil {
+		g = &group{hosts: map[string]time.Time{}, due: now.Add(n.cfg.GroupWait)}
+		g.alert = Alert{
+			Key: key, Known: d.Rule != nil, Title: d.Oops.Title, Type: d.Oops.Type, Severity: d.Event.Severity,
+			Fingerprint: d.Oops.Fingerprint, FirstSeen: d.Timestamp, Sample: d, Kernels: map[string]string{},
+		}
+		if d.Rule != nil {
+			g.alert.RuleID, g.alert.RuleName = d.Rule.ID, d.Rule.Name
+			g.alert.Remediation, g.alert.References = d.Oops.Match.Remediation, d.Rule.Reference
+		}
+		n.groups[key] = g
+	}
+	a := &g.alert
+	a.Reports++
+	if d.Timestamp.After(a.LastSeen) {
+		a.LastSeen = d.Timestamp
+	}
+	if d.Event.Severity > a.Severity {
+		a.Severity = d.Event.Severity
+	}
+	g.hosts[d.Host.Name] = now
+	if d.Host.OS != nil && d.Host.OS.Kernel != "" {
+		a.Kernels[d.Host.OS.Kernel] = d.Oops.Match.FixStatus
+	}
+	if g.sent {
+		// Changed since the last notification: new hosts at group_interval,
+		// more of the same at repeat_interval; the earlier wins.
+		next := g.lastSent.Add(n.cfg.RepeatInterval)
+		if len(g.hosts) > g.sentHosts {
+			next = g.lastSent.Add(n.cfg.GroupInterval)
+		}
+		if g.due.IsZero() || next.Before(g.due) {
+			g.due = next
+		}
+	}
+}
+
+// Tick sends the notifications due at now and forgets quiet groups. Run
+// calls it every second; tests call it with a fake clock.
+func (n *Notifier) Tick(now time.Time) {
+	n.mu.Lock()
+	var due []Alert
+	for key, g := range n.groups {
+		if !g.due.IsZero() && !now.Before(g.due) {
+			due = append(due, n.snapshot(g))
+			g.sent, g.lastSent, g.due = true, now, time.Time{}
+			g.sentHosts, g.sentRep = len(g.hosts), g.alert.Reports
+			continue
+		}
+		if g.due.IsZero() && now.Sub(g.lastSent) >= n.cfg.RepeatInterval {
+			delete(n.groups, key)
+		}
+	}
+	n.mu.Unlock()
+	sort.Slice(due, func(i, j int) bool { return due[i].Key < due[j].Key })
+	for i := range due {
+		n.deliver(&due[i])
+	}
+}
+
+// snapshot copies the group's state into an Alert.
+func (n *Notifier) snapshot(g *group) Alert {
+	a := g.alert
+	a.Repeat = g.sent
+	a.HostCount = len(g.hosts)
+	type hs struct {
+		name string
+		at   time.Time
+	}
+	var hosts []hs
+	for h, at := range g.hosts {
+		hosts = append(hosts, hs{h, at})
+	}
+	sort.Slice(hosts, func(i, j int) bool {
+		if !hosts[i].at.Equal(hosts[j].at) {
+			return hosts[i].at.After(hosts[j].at)
+		}
+		return hosts[i].name < hosts[j].name
+	})
+	a.Hosts = nil
+	for i := 0; i < len(hosts) && i < n.cfg.MaxHosts; i++ {
+		a.Hosts = append(a.Hosts, hosts[i].name)
+	}
+	a.Kernels = make(map[string]string, len(g.alert.Kernels))
+	for k, v := range g.alert.Kernels {
+		a.Kernels[k] = v
+	}
+	a.Affected = 0
+	if a.Known {
+		for _, st := range a.Kernels {
+			if st == "affected" {
+				a.Affected++
+			}
+		}
+	}
+	return a
+}
+
+func (n *Notifier) deliver(a *Alert) {
+	for _, w := range n.workers {
+		if !w.enqueue(a) {
+			n.dropped.Add(1)
+			n.log.Error("alert queue full; notification dropped", "receiver", w.r.Name(), "group", a.Key)
+		}
+	}
+}
+
+// Run ticks every second until ctx ends.
+func (n *Notifier) Run(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n.Tick(n.cfg.Now())
+		}
+	}
+}
+
+// Flush sends every group with something unsent now, without waiting for
+// its timer (end of a batch scan).
+func (n *Notifier) Flush() {
+	n.mu.Lock()
+	now := n.cfg.Now()
+	for _, g := range n.groups {
+		if !g.due.IsZero() {
+			g.due = now
+		}
+	}
+	n.mu.Unlock()
+	n.Tick(now)
+}
+
+// Close flushes, then waits for the receivers to deliver (or give up) until
+// ctx ends.
+func (n *Notifier) Close(ctx context.Context) error {
+	n.Flush()
+	var err error
+	for _, w := range n.workers {
+		if werr := w.close(ctx); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// Stats counts deliveries.
+type Stats struct {
+	Sent, Failed, Retries, Dropped uint64
+}
+
+// Stats sums the receivers' counters.
+func (n *Notifier) Stats() Stats {
+	s := Stats{Dropped: n.dropped.Load()}
+	for _, w := range n.workers {
+		s.Sent += w.sent.Load()
+		s.Failed += w.failed.Load()
+		s.Retries += w.retries.Load()
+	}
+	return s
+}
