@@ -28,8 +28,8 @@ func TestScanAlertsEndToEnd(t *testing.T) {
 		t.Fatal("scan")
 	}
 	var docs []struct {
-		Host struct{ Name string } `json:"host"`
-		Rule *struct{ ID string } `json:"rule"`
+		Host struct{ Name string }        `json:"host"`
+		Rule *struct{ ID string }         `json:"rule"`
 		Oops struct{ Fingerprint string } `json:"oops"`
 	}
 	if err := json.Unmarshal([]byte(out), &docs); err != nil {

@@ -25,13 +25,13 @@ type Receiver interface {
 
 // Delivery says how notifications are sent.
 type Delivery struct {
-	Client       *http.Client  // default: 10s timeout, TLS verification on
-	MaxAttempts  int           // default 5; then the notification is given up and counted
-	BaseBackoff  time.Duration // default 1s
-	MaxBackoff   time.Duration // default 1m; also caps Retry-After
-	RatePerSec   float64       // per receiver (default 1, Slack's limit)
-	Burst        int           // default 3
-	QueueSize    int           // per receiver (default 1000); beyond it notifications are dropped and counted
+	Client      *http.Client  // default: 10s timeout, TLS verification on
+	MaxAttempts int           // default 5; then the notification is given up and counted
+	BaseBackoff time.Duration // default 1s
+	MaxBackoff  time.Duration // default 1m; also caps Retry-After
+	RatePerSec  float64       // per receiver (default 1, Slack's limit)
+	Burst       int           // default 3
+	QueueSize   int           // per receiver (default 1000); beyond it notifications are dropped and counted
 	// Sleep waits between attempts; tests replace it. Default: a timer
 	// honouring ctx.
 	Sleep func(ctx context.Context, d time.Duration) error

@@ -72,15 +72,15 @@ func (a *Alert) Summary() string {
 // Policy chooses which documents alert. The zero value alerts on every
 // known-issue match and every unknown fingerprint.
 type Policy struct {
-	MinSeverity   int  // documents below it do not alert (0: all)
-	IgnoreKnown   bool // no alerts for known-issue matches
-	IgnoreUnknown bool // no alerts for unknown fingerprints
-	IncludeRules []string // when set, only these rule ids (known issues)
-	ExcludeRules []string
-	IncludeTypes []string // when set, only these oops.type values
-	ExcludeTypes []string
-	IncludeHosts *regexp.Regexp // when set, only matching host names
-	ExcludeHosts *regexp.Regexp
+	MinSeverity   int      // documents below it do not alert (0: all)
+	IgnoreKnown   bool     // no alerts for known-issue matches
+	IgnoreUnknown bool     // no alerts for unknown fingerprints
+	IncludeRules  []string // when set, only these rule ids (known issues)
+	ExcludeRules  []string
+	IncludeTypes  []string // when set, only these oops.type values
+	ExcludeTypes  []string
+	IncludeHosts  *regexp.Regexp // when set, only matching host names
+	ExcludeHosts  *regexp.Regexp
 }
 
 func (p *Policy) allows(d *document.Document) bool {

@@ -307,10 +307,10 @@ func (t *Template) Name() string { return "template " + t.ID }
 // TemplateData is what a body template sees.
 type TemplateData struct {
 	Key, Status, Summary, RuleID, RuleName, Title, Type, Fingerprint, Remediation string
-	Known, Repeat                                                                  bool
-	Severity, Reports, HostCount, Affected                                         int
-	Hosts, Kernels, References                                                     []string
-	FirstSeen, LastSeen                                                            string
+	Known, Repeat                                                                 bool
+	Severity, Reports, HostCount, Affected                                        int
+	Hosts, Kernels, References                                                    []string
+	FirstSeen, LastSeen                                                           string
 }
 
 // Request renders and builds the request.
