@@ -5,12 +5,16 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 10s
 
-.PHONY: all build demo test fuzz bench bench-e2e conformance lint clean
+.PHONY: all build plugin demo test fuzz bench bench-e2e conformance lint clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/oopsflow
+
+# The Fluent Bit output plugin (CGO; glibc of the build machine or newer at run time).
+plugin:
+	CGO_ENABLED=1 $(GO) build -buildmode=c-shared -trimpath -o bin/out_oopsflow.so ./plugin
 
 # The main job on the embedded default: generate a fleet log (2,000 hosts,
 # one million lines, crashes drawn from the knowledge base) and scan it.

@@ -146,6 +146,9 @@ func TestEndTraceThenPanicIsOneReport(t *testing.T) {
 	f.line("h", "", "Kernel panic - not syncing: Fatal exception")
 	f.line("h", "", "Kernel Offset: 0x17000000 from 0xffffffff81000000")
 	f.line("h", "", "---[ end Kernel panic - not syncing: Fatal exception ]---")
+	if len(f.reports) != 1 {
+		t.Fatal("the report did not close at ---[ end Kernel panic")
+	}
 	f.line("h", "", "EXT4-fs (sda1): re-mounted")
 	f.a.Flush(EOF)
 	if len(f.reports) != 1 {

@@ -150,6 +150,7 @@ var headers = []Header{
 
 // suppressed lines look like headers but are not reports.
 var suppressed = [][]byte{
+	[]byte("---[ end Kernel panic"), // the end marker quotes the panic message
 	[]byte("INFO: lockdep is turned off"),
 	[]byte("INFO: NMI handler"),
 	[]byte("INFO: Stall ended before state dump"),

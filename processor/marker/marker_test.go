@@ -49,6 +49,7 @@ func TestMatch(t *testing.T) {
 		"python3[123]: segfault at 0 ip 00007f3ecc5b2c4d sp 00007fff64cd5d58 error 4 in libc.so.6",
 		"IPv4: Attempt to release TCP socket in state 10 ffff805624a7b800",
 		"INFO: lockdep is turned off.",
+		"---[ end Kernel panic - not syncing: Fatal exception ]---",
 		"EXT4-fs (sda1): mounted filesystem with ordered data mode",
 		"WARNING: retrying",
 		"",

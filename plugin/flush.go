@@ -1,0 +1,15 @@
+//go:build !oopsflow_noop
+
+package main
+
+import (
+	"unsafe"
+
+	"github.com/oopsflow/oopsflow/processor/fluentbit"
+)
+
+// handleChunk runs a chunk through the instance.
+func handleChunk(in *fluentbit.Instance, data unsafe.Pointer, length int) int {
+	chunk := unsafe.Slice((*byte)(data), length) // hashed only; decoding copies
+	return in.Flush(chunk, func(yield func(fluentbit.Record)) { decode(data, length, yield) })
+}

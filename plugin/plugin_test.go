@@ -1,0 +1,496 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/oopsflow/oopsflow/internal/estest"
+	"github.com/oopsflow/oopsflow/processor/elastic"
+	"github.com/oopsflow/oopsflow/processor/logline"
+	"github.com/oopsflow/oopsflow/signatures"
+)
+
+// The tests build the real plugin (and the decode-only baseline) with
+// -buildmode=c-shared and drive it with testdata/harness.c, which calls the
+// exported symbols the way Fluent Bit does. No Fluent Bit is needed.
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+func artifacts(t testing.TB) (plugin, noop, harness string) {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "oopsflow-plugin")
+		if buildErr != nil {
+			return
+		}
+		for _, b := range []struct{ out, tags string }{{"out_oopsflow.so", ""}, {"out_oopsflow_noop.so", "oopsflow_noop"}} {
+			args := []string{"build", "-buildmode=c-shared", "-o", filepath.Join(buildDir, b.out)}
+			if b.tags != "" {
+				args = append(args, "-tags", b.tags)
+			}
+			cmd := exec.Command("go", append(args, ".")...)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", b.out, err, out)
+				return
+			}
+		}
+		cc := os.Getenv("CC")
+		if cc == "" {
+			cc = "cc"
+		}
+		if out, err := exec.Command(cc, "-O2", "-Wall", "-o", filepath.Join(buildDir, "harness"), "testdata/harness.c", "-ldl", "-lpthread").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("compile harness: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(buildDir, "out_oopsflow.so"), filepath.Join(buildDir, "out_oopsflow_noop.so"), filepath.Join(buildDir, "harness")
+}
+
+// lockedBuffer collects the harness's standard error, which exec copies
+// from another goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// harness is a running harness process, driven one command at a time.
+type harness struct {
+	t      testing.TB
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Reader
+	stderr *lockedBuffer
+}
+
+func startHarness(t testing.TB, so string) *harness {
+	t.Helper()
+	_, _, bin := artifacts(t)
+	cmd := exec.Command(bin, so)
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	h := &harness{t: t, cmd: cmd, in: in, out: bufio.NewReader(out), stderr: &lockedBuffer{}}
+	cmd.Stderr = h.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close(); cmd.Wait() })
+	return h
+}
+
+// do sends one command and returns its answer line.
+func (h *harness) do(format string, args ...any) string {
+	h.t.Helper()
+	fmt.Fprintf(h.in, format+"\n", args...)
+	line, err := h.out.ReadString('\n')
+	if err != nil {
+		h.t.Fatalf("harness died on %q: %v\nstderr:\n%s", fmt.Sprintf(format, args...), err, h.stderr)
+	}
+	return strings.TrimSpace(line)
+}
+
+func (h *harness) expect(want string, format string, args ...any) {
+	h.t.Helper()
+	if got := h.do(format, args...); got != want {
+		h.t.Fatalf("%q: got %q, want %q\nstderr:\n%s", fmt.Sprintf(format, args...), got, want, h.stderr)
+	}
+}
+
+// mp is a minimal msgpack writer for building Fluent Bit chunks.
+type mp struct{ bytes.Buffer }
+
+func (m *mp) arr(n int) { m.WriteByte(0x90 | byte(n)) }
+func (m *mp) mapHdr(n int) {
+	if n < 16 {
+		m.WriteByte(0x80 | byte(n))
+		return
+	}
+	m.WriteByte(0xde)
+	binary.Write(m, binary.BigEndian, uint16(n))
+}
+func (m *mp) str(s string) {
+	switch {
+	case len(s) < 32:
+		m.WriteByte(0xa0 | byte(len(s)))
+	case len(s) < 256:
+		m.WriteByte(0xd9)
+		m.WriteByte(byte(len(s)))
+	default:
+		m.WriteByte(0xda)
+		binary.Write(m, binary.BigEndian, uint16(len(s)))
+	}
+	m.WriteString(s)
+}
+func (m *mp) uint(v uint64) {
+	switch {
+	case v < 128:
+		m.WriteByte(byte(v))
+	case v < 1<<16:
+		m.WriteByte(0xcd)
+		binary.Write(m, binary.BigEndian, uint16(v))
+	case v < 1<<32:
+		m.WriteByte(0xce)
+		binary.Write(m, binary.BigEndian, uint32(v))
+	default:
+		m.WriteByte(0xcf)
+		binary.Write(m, binary.BigEndian, v)
+	}
+}
+
+// eventTime writes Fluent Bit's EventTime: ext 0, fixext8, seconds and nanoseconds.
+func (m *mp) eventTime(sec, nsec uint32) {
+	m.Write([]byte{0xd7, 0x00})
+	binary.Write(m, binary.BigEndian, sec)
+	binary.Write(m, binary.BigEndian, nsec)
+}
+
+type kv struct {
+	k string
+	v any // string or uint64
+}
+
+// record writes one record: v1 [ts, body] or v2 [[ts, {}], body].
+// ts is "event" (EventTime), "int" (integer seconds) or "float".
+func (m *mp) record(v2 bool, ts string, t time.Time, body []kv) {
+	m.arr(2)
+	if v2 {
+		m.arr(2)
+	}
+	switch ts {
+	case "event":
+		m.eventTime(uint32(t.Unix()), uint32(t.Nanosecond()))
+	case "int":
+		m.uint(uint64(t.Unix()))
+	case "float":
+		m.WriteByte(0xcb)
+		binary.Write(m, binary.BigEndian, math.Float64bits(float64(t.UnixNano())/1e9))
+	}
+	if v2 {
+		m.mapHdr(0)
+	}
+	m.mapHdr(len(body))
+	for _, f := range body {
+		m.str(f.k)
+		switch v := f.v.(type) {
+		case string:
+			m.str(v)
+		case uint64:
+			m.uint(v)
+		}
+	}
+}
+
+// groupMarker writes an OpenTelemetry group start or end record.
+func (m *mp) groupMarker(sec uint32) {
+	m.arr(2)
+	m.arr(2)
+	m.eventTime(sec, 0)
+	m.mapHdr(0)
+	m.mapHdr(0)
+}
+
+// kernelTexts returns the kernel text lines of a signature example.
+func kernelTexts(t testing.TB, file string) []string {
+	t.Helper()
+	data, err := signatures.FS.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	d := logline.Decoder{DefaultHost: "x", Console: true}
+	var l logline.Line
+	for _, raw := range strings.Split(string(data), "\n") {
+		if d.Decode([]byte(raw), &l) == nil && l.Kernel {
+			out = append(out, string(l.Text))
+		}
+	}
+	return out
+}
+
+func writeChunk(t testing.TB, dir, name string, m *mp) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, m.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type doc struct {
+	Event struct{ ID string } `json:"event"`
+	Host  struct {
+		Name string `json:"name"`
+	} `json:"host"`
+	Rule *struct {
+		ID string `json:"id"`
+	} `json:"rule"`
+	Oops struct {
+		Title     string `json:"title"`
+		EndReason string `json:"end_reason"`
+		Truncated bool   `json:"truncated"`
+		CallTrace []any  `json:"call_trace"`
+	} `json:"oops"`
+}
+
+func readDocs(t testing.TB, path string) []doc {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []doc
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if line == "" {
+			continue
+		}
+		var d doc
+		if err := json.Unmarshal([]byte(line), &d); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// Every input shape, both event formats, EventTime/integer/float
+// timestamps, []byte strings, group markers and bad records skipped one by
+// one; two instances with separate state; init failures; a flush without
+// context; the pre-5.0 definition size respected.
+func TestPluginFormatsAndInstances(t *testing.T) {
+	so, _, _ := artifacts(t)
+	dir := t.TempDir()
+	h := startHarness(t, so)
+	h.expect("register = 0 name=oopsflow type=2 proxy=11 canary=intact", "register")
+	out0, out1 := filepath.Join(dir, "i0.ndjson"), filepath.Join(dir, "i1.ndjson")
+	h.expect("init 0 = 1", "init 0 Id=first;OUTPUT=ndjson;path=%s;Hostname=node-kmsg;Idle=", out0) // keys are case-insensitive; empty values are absent
+	h.expect("init 1 = 1", "init 1 Id=second;Output=ndjson;Path=%s;Host_Key=source", out1)
+	h.expect("init 2 = 0", "init 2 Output=elasticsearch")    // no Es_Url
+	h.expect("init 3 = 0", "init 3 Output=ndjson;Idle=soon") // invalid duration
+
+	// Syslog input records (v2, EventTime): the AKS netfs seed.
+	var syslog mp
+	for i, text := range kernelTexts(t, "examples/netfs-rreq-unlock-xa-retry/aks-node-1075.log") {
+		syslog.record(true, "event", t0.Add(time.Duration(i)*time.Millisecond), []kv{{"pri", "4"}, {"time", "Feb 11 03:12:41"}, {"host", "aks-node-4"}, {"ident", "kernel"}, {"message", text}})
+	}
+	// kmsg records (v1, EventTime, no host, sequence crossing 128 -> uint64),
+	// with a group marker pair, a scalar and a record whose body is not a
+	// map in the middle: each skipped alone.
+	var kmsg mp
+	kmsg.groupMarker(0xFFFFFFFF)
+	for i, text := range kernelTexts(t, "examples/overlayfs-dentry-refcount-leak/alinux2-rmdir.log") {
+		if i == 5 {
+			kmsg.uint(7) // not a record
+			kmsg.arr(2)  // [ts, "not a map"]
+			kmsg.eventTime(uint32(t0.Unix()), 0)
+			kmsg.str("not a map")
+		}
+		kmsg.record(false, "event", t0.Add(time.Duration(i)*time.Millisecond), []kv{{"priority", uint64(4)}, {"sequence", uint64(120 + i)}, {"sec", uint64(49)}, {"usec", uint64(797561 + i)}, {"msg", text}})
+	}
+	kmsg.groupMarker(0xFFFFFFFE)
+	// systemd records (v2, float timestamps): the hung "ip netns add".
+	var journal mp
+	for i, text := range kernelTexts(t, "examples/netns-cleanup-inet-frags-spin/hung-ip-netns-add.json") {
+		journal.record(true, "float", t0.Add(time.Duration(i)*time.Second), []kv{{"_HOSTNAME", "compute-07"}, {"_TRANSPORT", "kernel"}, {"_BOOT_ID", "b1"}, {"PRIORITY", "3"}, {"MESSAGE", text}})
+	}
+	// tail records (v1, integer timestamps): raw /var/log/messages lines, and a
+	// record with a custom host key for instance 1.
+	data, _ := signatures.FS.ReadFile("examples/ceph-aio-read-free-null-page/centos7-nginx.log")
+	var tail, custom mp
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		tail.record(false, "int", t0, []kv{{"log", line}})
+	}
+	for i, text := range kernelTexts(t, "examples/tcp-listener-released-socket/arm64-v7-server.log") {
+		custom.record(true, "event", t0.Add(time.Duration(i)*time.Millisecond), []kv{{"source", "bank-app-3"}, {"ident", "kernel"}, {"message", text}})
+	}
+
+	h.expect("flush 0 = 1", "flush 0 %s", writeChunk(t, dir, "syslog.mp", &syslog))
+	h.expect("flush 1 = 1", "flush 1 %s", writeChunk(t, dir, "custom.mp", &custom))
+	h.expect("flush 0 = 1", "flush 0 %s", writeChunk(t, dir, "kmsg.mp", &kmsg))
+	h.expect("flush 0 = 1", "flush 0 %s", writeChunk(t, dir, "journal.mp", &journal))
+	h.expect("flush 0 = 1", "flush 0 %s", writeChunk(t, dir, "tail.mp", &tail))
+	h.expect("flushnull = 0", "flushnull %s", filepath.Join(dir, "tail.mp"))
+	h.expect("exit 0 = 1", "exit 0")
+	h.expect("exit 1 = 1", "exit 1")
+	h.expect("unregister = ok", "unregister")
+
+	got := map[string]string{}
+	for _, d := range readDocs(t, out0) {
+		rule := ""
+		if d.Rule != nil {
+			rule = d.Rule.ID
+		}
+		got[d.Host.Name] = rule
+	}
+	want := map[string]string{
+		"aks-node-4": "netfs-rreq-unlock-xa-retry",
+		"node-kmsg":  "overlayfs-dentry-refcount-leak",
+		"compute-07": "netns-cleanup-inet-frags-spin",
+		"web-29":     "ceph-aio-read-free-null-page",
+	}
+	for host, rule := range want {
+		if got[host] != rule {
+			t.Errorf("instance 0, host %s: rule %q, want %q (all: %v)", host, got[host], rule, got)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("instance 0 documents: %v", got)
+	}
+	d1 := readDocs(t, out1)
+	if len(d1) != 1 || d1[0].Host.Name != "bank-app-3" || d1[0].Rule == nil || d1[0].Rule.ID != "tcp-listener-released-socket" {
+		t.Errorf("instance 1 documents: %+v", d1)
+	}
+	if !strings.Contains(h.stderr.String(), `Output: "elasticsearch" needs`) && !strings.Contains(h.stderr.String(), "needs Es_Url") {
+		t.Errorf("init failure not explained in the log:\n%s", h.stderr)
+	}
+	if !strings.Contains(h.stderr.String(), "1 chunks") && !strings.Contains(h.stderr.String(), "4 chunks") {
+		t.Errorf("exit summary missing:\n%s", h.stderr)
+	}
+}
+
+// Retries: with Elasticsearch down, a chunk is refused (FLB_RETRY) before any
+// of its lines is read; redelivered later it is indexed once; an accepted
+// chunk delivered again is not assembled twice. Shutdown with a report half
+// assembled emits it as shutdown, truncated. Concurrent flushes (workers 2)
+// of one instance are safe.
+func TestPluginRetryShutdownWorkers(t *testing.T) {
+	so, _, _ := artifacts(t)
+	dir := t.TempDir()
+	srv := estest.New("8.15.0")
+	defer srv.Close()
+	srv.SetDown(true)
+	h := startHarness(t, so)
+	h.expect("register = 0 name=oopsflow type=2 proxy=11 canary=intact", "register")
+	out0 := filepath.Join(dir, "i0.ndjson")
+	h.expect("init 0 = 1", "init 0 Id=es;Output=elasticsearch;Es_Url=%s;Es_Max_In_Flight=1;Retry_Wait=200ms", srv.URL)
+	h.expect("init 1 = 1", "init 1 Id=file;Output=ndjson;Path=%s", out0)
+
+	chunkFor := func(name, file, host string) string {
+		var m mp
+		for i, text := range kernelTexts(t, file) {
+			m.record(true, "event", t0.Add(time.Duration(i)*time.Millisecond), []kv{{"host", host}, {"ident", "kernel"}, {"message", text}})
+		}
+		return writeChunk(t, dir, name, &m)
+	}
+	a := chunkFor("a.mp", "examples/netfs-rreq-unlock-xa-retry/aks-node-1075.log", "node-a")
+	b := chunkFor("b.mp", "examples/ceph-aio-read-free-null-page/centos7-nginx.log", "node-b")
+	h.expect("flush 0 = 1", "flush 0 %s", a) // its document waits for Elasticsearch: the in-flight bound is full
+	h.expect("flush 0 = 2", "flush 0 %s", b) // no room: FLB_RETRY, nothing read
+	srv.SetDown(false)
+	deadline := time.Now().Add(20 * time.Second)
+	for srv.Count(elastic.DataStreamPrefix+"default") < 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.expect("flush 0 = 1", "flush 0 %s", b) // the redelivery is a first delivery
+	h.expect("flush 0 = 1", "flush 0 %s", a) // an accepted chunk again: acknowledged, not assembled twice
+	h.expect("exit 0 = 1", "exit 0")
+	if n := srv.Count(elastic.DataStreamPrefix + "default"); n != 2 {
+		t.Fatalf("%d documents in Elasticsearch, want 2", n)
+	}
+	for _, id := range srv.IDs(elastic.DataStreamPrefix + "default") {
+		var d doc
+		json.Unmarshal(srv.Doc(elastic.DataStreamPrefix+"default", id), &d)
+		if d.Oops.Truncated || len(d.Oops.CallTrace) == 0 {
+			t.Errorf("document %s assembled badly: %+v", id, d.Oops)
+		}
+	}
+
+	// Workers 2: two flushes of one instance at once.
+	c := chunkFor("c.mp", "examples/netns-cleanup-inet-frags-spin/softlockup-inet-evict-bucket.log", "node-c")
+	d := chunkFor("d.mp", "examples/overlayfs-dentry-refcount-leak/alinux2-rmdir.log", "node-d")
+	h.expect("flushpar 1 = 1 1", "flushpar 1 %s %s", c, d)
+	// Shutdown with a report half assembled.
+	var half mp
+	lines := kernelTexts(t, "examples/netfs-rreq-unlock-xa-retry/aks-node-1075.log")
+	for i, text := range lines[:12] {
+		half.record(true, "event", t0.Add(time.Duration(i)*time.Millisecond), []kv{{"host", "node-e"}, {"ident", "kernel"}, {"message", text}})
+	}
+	h.expect("flush 1 = 1", "flush 1 %s", writeChunk(t, dir, "half.mp", &half))
+	h.expect("exit 1 = 1", "exit 1")
+	h.expect("unregister = ok", "unregister")
+	docs := readDocs(t, out0)
+	byHost := map[string]doc{}
+	for _, d := range docs {
+		byHost[d.Host.Name] = d
+	}
+	if len(docs) != 3 || byHost["node-c"].Rule == nil || byHost["node-d"].Rule == nil {
+		t.Fatalf("instance 1 documents: %+v", docs)
+	}
+	if e := byHost["node-e"]; e.Oops.EndReason != "shutdown" || !e.Oops.Truncated {
+		t.Fatalf("half report at shutdown: %+v", e.Oops)
+	}
+}
+
+// BenchmarkFlush: records per second through FLBPluginFlushCtx with ~2 MB
+// chunks of generated fleet syslog records, and the same through a build
+// that only decodes records, as a ratio.
+func BenchmarkFlush(b *testing.B) {
+	so, noop, _ := artifacts(b)
+	dir := b.TempDir()
+	var chunks []string
+	records := 0
+	var m mp
+	lines := fleetLines(b, 120_000)
+	for i, line := range lines {
+		m.record(true, "event", t0.Add(time.Duration(i)*time.Microsecond), []kv{{"log", line}})
+		records++
+		if m.Len() >= 2<<20 || i == len(lines)-1 {
+			chunks = append(chunks, writeChunk(b, dir, fmt.Sprintf("c%d.mp", len(chunks)), &m))
+			m.Reset()
+		}
+	}
+	run := func(so string) float64 {
+		h := startHarness(b, so)
+		h.do("register")
+		h.expect("init 0 = 1", "init 0 Output=ndjson;Path=%s", filepath.Join(dir, "bench.ndjson"))
+		var recs int
+		var secs float64
+		// One round: the plugin acknowledges chunks it has seen without work.
+		fmt.Sscanf(h.do("bench 0 1 %d %s", records, strings.Join(chunks, " ")), "bench records=%d seconds=%f", &recs, &secs)
+		h.do("exit 0")
+		return float64(recs) / secs
+	}
+	var ours, base float64
+	for b.Loop() {
+		ours += run(so)
+		base += run(noop)
+	}
+	b.ReportMetric(ours/float64(b.N), "records/s")
+	b.ReportMetric(base/float64(b.N), "decode-only-records/s")
+	b.ReportMetric(base/ours, "ratio")
+}
+
+func fleetLines(b *testing.B, n int) []string {
+	b.Helper()
+	out, err := exec.Command("go", "run", "../cmd/oopsflow", "gen", "--lines", fmt.Sprint(n), "--hosts", "2000", "--seed", "5").Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(out)), "\n")
+}
