@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -18,7 +19,9 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("gen", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	var c fleetgen.Config
-	out := fl.String("o", "-", "output file (.gz is compressed); - for stdout")
+	out := fl.String("o", "-", "output file (.gz is compressed), tcp://host:port (a log shipper's TCP input), or - for stdout")
+	fl.BoolVar(&c.JSON, "json", false, "write JSON records {\"host\": ..., \"log\": line}, as a log shipper would")
+	fl.BoolVar(&c.Realtime, "realtime", false, "pace the output at --rate lines per second of wall-clock time (a live stream)")
 	start := fl.String("start", "2026-03-01T00:00:00Z", "time of the first line (RFC 3339)")
 	formats := fl.String("formats", "rfc3164=60,rfc3339=25,rfc5424=10,journald=5", "per-host syslog formats and their weights")
 	fl.IntVar(&c.Hosts, "hosts", 2000, "number of hosts")
@@ -56,7 +59,14 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 
 	w := stdout
 	var closers []io.Closer
-	if *out != "-" {
+	if addr, ok := strings.CutPrefix(*out, "tcp://"); ok {
+		conn, err := dialRetry(addr, time.Minute)
+		if err != nil {
+			return fmt.Errorf("gen: %w", err)
+		}
+		closers = append(closers, conn)
+		w = conn
+	} else if *out != "-" {
 		fh, err := os.Create(*out)
 		if err != nil {
 			return fmt.Errorf("create output: %w", err)
@@ -84,4 +94,16 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "oopsflow gen: %d lines, %d bytes, %d hosts, %d crash reports (%d cut short)\n", st.Lines, st.Bytes, c.Hosts, st.Crashes, st.Cut)
 	return nil
+}
+
+// dialRetry connects to addr, retrying while the receiver is starting.
+func dialRetry(addr string, within time.Duration) (net.Conn, error) {
+	deadline := time.Now().Add(within)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err == nil || time.Now().After(deadline) {
+			return conn, err
+		}
+		time.Sleep(time.Second)
+	}
 }

@@ -37,6 +37,12 @@ type Config struct {
 	// Examples holds the signature examples (signatures.FS); crash bodies
 	// are taken from every *.log and *.json file under examples/.
 	Examples fs.FS
+	// JSON writes each line as a JSON record {"host": ..., "log": line}, as
+	// a log shipper would, so that a Kafka output can key it by host.
+	JSON bool
+	// Realtime paces the output at Rate lines per second of wall-clock time
+	// (a live stream for demos) instead of writing as fast as possible.
+	Realtime bool
 }
 
 // Stats says what was generated.
@@ -84,8 +90,17 @@ func Generate(w io.Writer, cfg Config) (Stats, error) {
 	var active []*crash
 	busy := map[*host]bool{}
 	step := time.Second / time.Duration(cfg.Rate)
+	wallStart := time.Now()
 	for i := int64(0); i < cfg.Lines; i++ {
 		g.now = cfg.Start.Add(time.Duration(i) * step)
+		if cfg.Realtime && i%100 == 0 {
+			if ahead := time.Duration(i)*step - time.Since(wallStart); ahead > 0 {
+				if err := bw.Flush(); err != nil {
+					return g.stats, fmt.Errorf("write: %w", err)
+				}
+				time.Sleep(ahead)
+			}
+		}
 		if rng.Int64N(cfg.CrashEvery) == 0 {
 			h := hosts[rng.IntN(len(hosts))]
 			if !busy[h] {
@@ -322,18 +337,29 @@ func (g *gen) uptime(b []byte, h *host) []byte {
 }
 
 func (g *gen) line(h *host, ident string, pid int, kernel bool, msg string) {
+	var b []byte
 	if h.format == fJournald {
-		g.journald(h, ident, pid, kernel, msg)
-		return
+		b = g.journald(h, ident, pid, kernel, msg)
+	} else {
+		b = g.prefix(g.buf[:0], h, ident, pid, kernel)
+		b = append(b, msg...)
+		g.buf = b
 	}
-	b := g.prefix(g.buf[:0], h, ident, pid, kernel)
-	b = append(b, msg...)
-	b = append(b, '\n')
-	g.buf = b
-	g.write(b)
+	if g.cfg.JSON {
+		rec, err := json.Marshal(struct {
+			Host string `json:"host"`
+			Log  string `json:"log"`
+		}{h.name, string(b)})
+		if err != nil {
+			g.err = err
+			return
+		}
+		b = rec
+	}
+	g.write(append(b, '\n'))
 }
 
-func (g *gen) journald(h *host, ident string, pid int, kernel bool, msg string) {
+func (g *gen) journald(h *host, ident string, pid int, kernel bool, msg string) []byte {
 	rec := map[string]string{
 		"__REALTIME_TIMESTAMP": strconv.FormatInt(g.now.UnixMicro(), 10),
 		"_HOSTNAME":            h.name,
@@ -354,10 +380,8 @@ func (g *gen) journald(h *host, ident string, pid int, kernel bool, msg string) 
 	b, err := json.Marshal(rec)
 	if err != nil {
 		g.err = err
-		return
 	}
-	b = append(b, '\n')
-	g.write(b)
+	return b
 }
 
 func (g *gen) write(b []byte) {

@@ -104,8 +104,10 @@ type Decoder struct {
 
 	intern   map[string]string
 	parser   *fastjson.Parser
-	stamped  bool     // console lines with printk times were seen
-	stamp    [32]byte // last timestamp text parsed
+	inner    *fastjson.Parser // for a JSON line inside a JSON record (its "log" field)
+	depth    int              // JSON nesting while decoding a record
+	stamped  bool             // console lines with printk times were seen
+	stamp    [32]byte         // last timestamp text parsed
 	stampLen int
 	stampT   time.Time
 	year     int

@@ -79,6 +79,11 @@ func TestDecode(t *testing.T) {
 			want: Line{Format: FormatJSON, Host: "node-2", Time: time.Date(2025, 1, 3, 13, 42, 39, 0, time.UTC), Uptime: 3 * time.Second, HasUptime: true, Level: -1, Seq: -1, Kernel: true, Text: []byte("Oops: 0000")},
 		},
 		{
+			name: "json record wrapping a journald line",
+			in:   `{"host":"outer","log":"{\"_HOSTNAME\":\"inner\",\"_TRANSPORT\":\"kernel\",\"MESSAGE\":\"BUG: x\"}","@timestamp":"2025-01-03T13:42:39Z"}`,
+			want: Line{Format: FormatJournald, Host: "inner", Time: time.Date(2025, 1, 3, 13, 42, 39, 0, time.UTC), Level: -1, Seq: -1, Kernel: true, Text: []byte("BUG: x")},
+		},
+		{
 			name: "console",
 			in:   "[   49.804600] BUG: unable to handle kernel paging request at ffff88002bde1e40",
 			want: Line{Format: FormatConsole, Host: "default", Uptime: 49804600 * time.Microsecond, HasUptime: true, Level: -1, Seq: -1, Kernel: true, Text: []byte("BUG: unable to handle kernel paging request at ffff88002bde1e40")},

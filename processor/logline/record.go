@@ -141,10 +141,23 @@ func (j jsonFields) num(k string) (float64, bool) {
 // decodeJSON decodes a JSON object line: journald's export format
 // (journalctl -o json) or a record with configurable keys.
 func (d *Decoder) decodeJSON(raw []byte, l *Line) error {
-	if d.parser == nil {
-		d.parser = new(fastjson.Parser)
+	// A parser's values live until its next parse: a JSON line nested in a
+	// JSON record gets a parser of its own, and deeper nesting is refused.
+	var p **fastjson.Parser
+	switch d.depth {
+	case 0:
+		p = &d.parser
+	case 1:
+		p = &d.inner
+	default:
+		return fmt.Errorf("%w: JSON nested too deep", ErrNotLog)
 	}
-	v, err := d.parser.ParseBytes(raw)
+	if *p == nil {
+		*p = new(fastjson.Parser)
+	}
+	d.depth++
+	defer func() { d.depth-- }()
+	v, err := (*p).ParseBytes(raw)
 	if err != nil {
 		return fmt.Errorf("%w: invalid JSON: %v", ErrNotLog, err)
 	}
