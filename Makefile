@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 10s
 
-.PHONY: all build plugin demo test fuzz bench bench-e2e conformance lint clean
+.PHONY: all build plugin demo up down test fuzz bench bench-e2e conformance lint clean
 
 all: build
 
@@ -22,6 +22,14 @@ demo: build
 	@mkdir -p out
 	$(BIN) gen --hosts 2000 --lines 1000000 --seed 1 -o out/fleet.log
 	$(BIN) scan --format table --stats out/fleet.log
+
+# The whole stack with Docker (Kafka, Elasticsearch, Kibana, Fluent Bit, oopsflow,
+# generators): Kibana on http://localhost:5601 (elastic / see deploy/compose/.env).
+up:
+	docker compose -f deploy/compose/compose.yaml up -d --build
+
+down:
+	docker compose -f deploy/compose/compose.yaml down -v
 
 # The test command of the README and of .ci/run: vet, the race-enabled test
 # suite (conformance included when ../shared is present), the knowledge

@@ -144,8 +144,22 @@ func TestDeployFluentBitConfigs(t *testing.T) {
 			}
 		}
 	}
+	// The compose stack's configuration, which has no YAML twin.
+	data, err := os.ReadFile("../deploy/compose/fluent-bit.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := classicOutputs(t, string(data))
+	if len(outs) != 1 {
+		t.Fatalf("compose config: %d oopsflow outputs", len(outs))
+	}
+	for k := range outs[0] {
+		if !knownKey(k) {
+			t.Errorf("compose config: key %q is not read by the plugin", k)
+		}
+	}
 	// The DaemonSet's embedded configuration.
-	data, err := os.ReadFile("../deploy/kubernetes/fluent-bit-daemonset.yaml")
+	data, err = os.ReadFile("../deploy/kubernetes/fluent-bit-daemonset.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 	out := fl.String("o", "-", "output file (.gz is compressed), tcp://host:port (a log shipper's TCP input), or - for stdout")
 	fl.BoolVar(&c.JSON, "json", false, "write JSON records {\"host\": ..., \"log\": line}, as a log shipper would")
 	fl.BoolVar(&c.Realtime, "realtime", false, "pace the output at --rate lines per second of wall-clock time (a live stream)")
-	start := fl.String("start", "2026-03-01T00:00:00Z", "time of the first line (RFC 3339)")
+	start := fl.String("start", "2026-03-01T00:00:00Z", "time of the first line (RFC 3339), or now (live demos: dashboards show recent time)")
 	formats := fl.String("formats", "rfc3164=60,rfc3339=25,rfc5424=10,journald=5", "per-host syslog formats and their weights")
 	fl.IntVar(&c.Hosts, "hosts", 2000, "number of hosts")
 	fl.Int64Var(&c.Lines, "lines", 1_000_000, "lines to write")
@@ -36,7 +36,7 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		return &exitError{code: exitUsage}
 	}
-	t, err := time.Parse(time.RFC3339, *start)
+	t, err := parseStart(*start, time.Now())
 	if err != nil {
 		return usageErr("--start: %v", err)
 	}
@@ -106,4 +106,12 @@ func dialRetry(addr string, within time.Duration) (net.Conn, error) {
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// parseStart reads --start: an RFC 3339 time, or "now".
+func parseStart(s string, now time.Time) (time.Time, error) {
+	if s == "now" {
+		return now.UTC().Truncate(time.Second), nil
+	}
+	return time.Parse(time.RFC3339, s)
 }
