@@ -540,7 +540,7 @@ func TestDeployKubernetes(t *testing.T) {
 			configMaps[o.Metadata.Name] = o.Data
 		}
 	}
-	for _, k := range []string{"ConfigMap", "Deployment", "DaemonSet", "PodDisruptionBudget", "Service"} {
+	for _, k := range []string{"Namespace", "ConfigMap", "Deployment", "DaemonSet", "PodDisruptionBudget", "Service"} {
 		if kinds[k] == 0 {
 			t.Errorf("no %s in the kustomization", k)
 		}
