@@ -282,6 +282,7 @@ func IsRule(text []byte) bool {
 func IsTraceStart(text []byte) bool {
 	t := bytes.TrimSpace(text)
 	return bytes.HasPrefix(t, []byte("Call Trace")) || bytes.HasPrefix(t, []byte("Call trace")) ||
+		bytes.HasSuffix(t, []byte("Call Trace:")) || // glued to a stack dump line: "dffffc0000000000Call Trace:"
 		bytes.HasPrefix(t, []byte("Backtrace:")) || bytes.Equal(t, []byte("backtrace:")) ||
 		bytes.HasPrefix(t, []byte("backtrace (crc"))
 }

@@ -124,7 +124,9 @@ func (p *parser) blameFault() string {
 	if ip := p.o.IP; ip != nil {
 		return ip.Function // only helpers: the faulting function is still the best name
 	}
-	return ""
+	// A jump to a bad address (RIP: 0x286) leaves no IP function; the top
+	// frame is the caller that made the call, helper or not.
+	return p.firstFrame(func(string) bool { return false }, true)
 }
 
 // firstTaskFrame is the first helper-free frame, task stack first.
@@ -181,7 +183,7 @@ var stallAnchorRe = regexp.MustCompile(`^(?:do_syscall_|do_fast_syscall|do_int80
 	`(?:__)?sock_sendmsg|sock_recvmsg|__sock_recvmsg|sock_write_iter|sock_read_iter|sock_ioctl|` +
 	`__netif_receive_skb|netif_receive_skb|process_backlog|ip_local_deliver_finish|ip6_input_finish|` +
 	`task_work_run|call_timer_fn|rtnetlink_rcv_msg|nfnetlink_rcv_msg|nfnetlink_rcv_batch|` +
-	`(?:__x64_sys|__ia32_sys|__arm64_sys|__se_sys|__do_sys|ksys|SyS|sys)_ioctl$|` +
+	`(?:compat_)?(?:__x64_sys|__ia32_sys|__arm64_sys|__se_sys|__do_sys|ksys|SyS|sys)_ioctl$|` +
 	`vfs_ioctl|do_vfs_ioctl|vfs_read|vfs_write|__vfs_read|__vfs_write|vfs_iter_read|vfs_iter_write|` +
 	`new_sync_read|new_sync_write|call_read_iter|call_write_iter|__kernel_read|__kernel_write|` +
 	`process_one_work|tasklet_action_common|kthread$)`)
@@ -208,6 +210,19 @@ func (p *parser) blameStall() string {
 			fn := StripSuffix(task[i-1].Function)
 			if strings.HasPrefix(fn, "smp_call_function") {
 				return "smp_call_function"
+			}
+			// 32-bit compat wrappers (lo_compat_ioctl, compat_blkdev_ioctl)
+			// only translate arguments: blame the handler they call, or
+			// the IP when the handler is where the CPU was.
+			k := i - 1
+			for k >= 0 && task[k].Stack == task[i-1].Stack && strings.Contains(task[k].Function, "compat_") {
+				k--
+			}
+			switch {
+			case k >= 0 && task[k].Stack == task[i-1].Stack:
+				return task[k].Function
+			case k != i-1 && p.o.IP != nil && !skipFrame(p.o.IP.Function):
+				return p.o.IP.Function
 			}
 			return task[i-1].Function
 		}

@@ -219,19 +219,21 @@ func (p *parser) fields() {
 		if !inTrace {
 			continue
 		}
-		switch t {
-		case "<IRQ>":
-			stack = "irq"
-			continue
-		case "<NMI>":
-			stack = "nmi"
-			continue
-		case "<SOFTIRQ>":
-			stack = "softirq"
-			continue
-		case "</IRQ>", "</NMI>", "</SOFTIRQ>", "<EOI>", "<<EOE>>", "<TASK>", "</TASK>":
-			stack = ""
-			continue
+		if m, rest := splitStackMarker(t); m != "" {
+			switch m {
+			case "<IRQ>":
+				stack = "irq"
+			case "<NMI>":
+				stack = "nmi"
+			case "<SOFTIRQ>":
+				stack = "softirq"
+			default:
+				stack = ""
+			}
+			if rest == "" {
+				continue
+			}
+			t = rest
 		}
 		if strings.HasPrefix(t, "Exception stack") || strings.HasPrefix(t, "---") {
 			continue
@@ -242,6 +244,13 @@ func (p *parser) fields() {
 			continue
 		}
 		if len(o.CallTrace) > 0 && !isRegisterish(t) && !marker.IsRegister([]byte(t)) {
+			// A line another CPU printed into the trace ("tc_dump_action:
+			// action bad kind") does not end it when frames follow.
+			if i+1 < len(p.lines) && !marker.IsTraceStart([]byte(t)) {
+				if _, ok := parseFrame(strings.TrimSpace(p.lines[i+1])); ok && strayLine(t) {
+					continue
+				}
+			}
 			inTrace = false
 		}
 	}
@@ -254,6 +263,40 @@ func (p *parser) fields() {
 	if m := reFaultAddr.FindStringSubmatch(p.lines[p.hdr]); m != nil {
 		o.FaultAddress = hexAddr(m[1])
 	}
+}
+
+// strayLine reports whether a line inside a call trace is another
+// subsystem's message ("tc_dump_action: action bad kind"), not the start
+// of a new section of the report (registers, "Code:", a header).
+func strayLine(t string) bool {
+	i := strings.Index(t, ": ")
+	if i <= 0 {
+		return false
+	}
+	for _, c := range t[:i] {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// stackMarkers open and close the stacks of a call trace.
+var stackMarkers = []string{"<IRQ>", "<NMI>", "<SOFTIRQ>", "</IRQ>", "</NMI>", "</SOFTIRQ>", "<EOI>", "<<EOE>>", "<TASK>", "</TASK>"}
+
+// reLeadingStamp is a console timestamp inside a line.
+var reLeadingStamp = regexp.MustCompile(`^\[\s*\d+\.\d+\]\s*`)
+
+// splitStackMarker splits a stack marker from the rest of its line. Old
+// kernels print the next frame on the marker's line, after a second
+// timestamp: "<EOI> [  420.505397]  [<ffffffff812da9eb>] ? smp_call_function_single+0x11b/0x360".
+func splitStackMarker(t string) (marker, rest string) {
+	for _, m := range stackMarkers {
+		if r, ok := strings.CutPrefix(t, m); ok && (r == "" || r[0] == ' ' || r[0] == '\t') {
+			return m, reLeadingStamp.ReplaceAllString(strings.TrimSpace(r), "")
+		}
+	}
+	return "", t
 }
 
 // afterKthreadDump: RCU stall reports dump the grace-period kthread's stack

@@ -71,6 +71,16 @@ func TestBlame(t *testing.T) {
 		{"hung_task_copy_net_ns", "copy_net_ns", "INFO: task hung in copy_net_ns"},
 		{"x86_null_deref_netfs", "netfs_rreq_unlock", "BUG: unable to handle kernel NULL pointer dereference in netfs_rreq_unlock"},
 		{"arm64_4_14_paging_request", "__inet_lookup_listener", "BUG: unable to handle kernel paging request in __inet_lookup_listener"},
+		// "<EOI> [ts] [<addr>] ? fn" lines of old kernels carry frames.
+		{"rcu_stall_old_eoi_marker", "smp_call_function", "INFO: rcu detected stall in smp_call_function"},
+		// A call to a bad address: the caller is blamed even if a helper.
+		{"null_deref_bad_rip", "process_one_work", "BUG: unable to handle kernel NULL pointer dereference in process_one_work"},
+		// 32-bit compat ioctl wrappers are passed over for the handler.
+		{"rcu_stall_compat_ioctl", "kvm_vm_ioctl", "INFO: rcu detected stall in kvm_vm_ioctl"},
+		// "...Call Trace:" glued to a stack dump line; another subsystem's
+		// message inside the trace does not end it.
+		{"preemptible_glued_trace", "ipcomp_init_state", "BUG: using __this_cpu_read() in preemptible code in ipcomp_init_state"},
+		{"workqueue_leaked_lock", "addrconf_dad_work", "BUG: workqueue leaked lock or atomic in addrconf_dad_work"},
 	} {
 		ctx, lines := readCase(t, "testdata/"+tc.file+".txt")
 		o := Parse(ctx, lines)

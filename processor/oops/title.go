@@ -8,26 +8,27 @@ import (
 )
 
 var (
-	reKasanKind   = regexp.MustCompile(`BUG: (KASAN|KMSAN|KFENCE|KCSAN): ([a-z0-9-]+(?::? (?:read|write|free|corruption|access|race))?)(?: in ([A-Za-z0-9_.$]+))?`)
-	reAccess      = regexp.MustCompile(`^(Read|Write) (?:of size|at addr)`)
-	reKcsan       = regexp.MustCompile(`BUG: KCSAN: ([a-z-]+) in ([A-Za-z0-9_.$]+)(?:\+0x[0-9a-f/x]+)? / ([A-Za-z0-9_.$]+)`)
-	reStackRegs   = regexp.MustCompile(`WARNING: kernel stack (regs|frame pointer) at .* has bad ('bp' )?value`)
-	reWarnOld     = regexp.MustCompile(`WARNING: (?:CPU: \d+ (?:UID: \d+ )?PID: \d+ )?at ([^ ]+?):\d+ ([A-Za-z0-9_.$]+)\+0x`)
-	reWarnOldNoFn = regexp.MustCompile(`WARNING: (?:CPU: \d+ (?:UID: \d+ )?PID: \d+ )?at ([^ ]+?):\d+`)
-	reWarn2025    = regexp.MustCompile(`WARNING: ([^ ]+?):\d+ at (?:([A-Za-z0-9_.$]+)\+0x|0x)`)
-	reUbsan       = regexp.MustCompile(`UBSAN: ([A-Za-z -]+?) in `)
-	rePanicMsg    = regexp.MustCompile(`Kernel panic - not syncing:? ?(.*)$`)
-	reStackProt   = regexp.MustCompile(`stack-protector: Kernel stack is corrupted in: ([A-Za-z0-9_.$]+)`)
-	reKilled      = regexp.MustCompile(`Killed process \d+ \(([^)]+)\)`)
-	reOOMInvoker  = regexp.MustCompile(`^(.*?) invoked oom-killer`)
-	reUnableWhat  = regexp.MustCompile(`nable to handle (?:kernel )?([a-zA-Z -]+?)(?: at| for| in |,|$)`)
-	reBugDesc     = regexp.MustCompile(`BUG: (.*)$`)
-	reHungComm    = regexp.MustCompile(`INFO: task (.+?):(\d+) (?:blocked|can't die)`)
-	reSoftComm    = regexp.MustCompile(`stuck for \d+s! \[(.+?):(\d+)\]`)
-	reLockdepDesc = regexp.MustCompile(`(?:WARNING|INFO|BUG): (.*?)(?: detected)?!?(?: \])?$`)
-	reCommPid     = regexp.MustCompile(`^\S+/\d+ `)
-	reCallerIs    = regexp.MustCompile(`caller is ([A-Za-z0-9_.$]+)\+0x`)
-	reHexOnly     = regexp.MustCompile(`^(?:0x)?[0-9a-f]+$`)
+	reKasanKind    = regexp.MustCompile(`BUG: (KASAN|KMSAN|KFENCE|KCSAN): ([a-z0-9-]+(?::? (?:read|write|free|corruption|access|race))?)(?: in ([A-Za-z0-9_.$]+))?`)
+	reAccess       = regexp.MustCompile(`^(Read|Write) (?:of size|at addr)`)
+	reKcsan        = regexp.MustCompile(`BUG: KCSAN: ([a-z-]+) in ([A-Za-z0-9_.$]+)(?:\+0x[0-9a-f/x]+)? / ([A-Za-z0-9_.$]+)`)
+	reStackRegs    = regexp.MustCompile(`WARNING: kernel stack (regs|frame pointer) at .* has bad ('bp' )?value`)
+	reWarnOld      = regexp.MustCompile(`WARNING: (?:CPU: \d+ (?:UID: \d+ )?PID: \d+ )?at ([^ ]+?):\d+ ([A-Za-z0-9_.$]+)\+0x`)
+	reWarnOldNoFn  = regexp.MustCompile(`WARNING: (?:CPU: \d+ (?:UID: \d+ )?PID: \d+ )?at ([^ ]+?):\d+`)
+	reWarn2025     = regexp.MustCompile(`WARNING: ([^ ]+?):\d+ at (?:([A-Za-z0-9_.$]+)\+0x|0x)`)
+	reUbsan        = regexp.MustCompile(`UBSAN: ([A-Za-z -]+?) in `)
+	rePanicMsg     = regexp.MustCompile(`Kernel panic - not syncing:? ?(.*)$`)
+	reStackProt    = regexp.MustCompile(`stack-protector: Kernel stack is corrupted in: ([A-Za-z0-9_.$]+)`)
+	reKilled       = regexp.MustCompile(`Killed process \d+ \(([^)]+)\)`)
+	reOOMInvoker   = regexp.MustCompile(`^(.*?) invoked oom-killer`)
+	reUnableWhat   = regexp.MustCompile(`nable to handle (?:kernel )?([a-zA-Z -]+?)(?: at| for| in |,|$)`)
+	reBugDesc      = regexp.MustCompile(`BUG: (.*)$`)
+	reHungComm     = regexp.MustCompile(`INFO: task (.+?):(\d+) (?:blocked|can't die)`)
+	reSoftComm     = regexp.MustCompile(`stuck for \d+s! \[(.+?):(\d+)\]`)
+	reLockdepDesc  = regexp.MustCompile(`(?:WARNING|INFO|BUG): (.*?)(?: detected)?!?(?: \])?$`)
+	reCommPid      = regexp.MustCompile(`^\S+/\d+ `)
+	reCallerIs     = regexp.MustCompile(`caller is ([A-Za-z0-9_.$]+)\+0x`)
+	reLastFunction = regexp.MustCompile(`^\s*last function: ([A-Za-z0-9_.$]+)`)
+	reHexOnly      = regexp.MustCompile(`^(?:0x)?[0-9a-f]+$`)
 )
 
 // warningFacilities are files whose WARNINGs blame the caller, not the
@@ -210,6 +211,11 @@ func (p *parser) classify() {
 		o.Function = p.blameFault()
 		for _, l := range p.lines[p.hdr:] {
 			if m := reCallerIs.FindStringSubmatch(l); m != nil && !skipFrame(m[1]) {
+				o.Function = m[1]
+				break
+			}
+			// "BUG: workqueue leaked lock or atomic: ..." names the work function.
+			if m := reLastFunction.FindStringSubmatch(l); m != nil {
 				o.Function = m[1]
 				break
 			}
