@@ -98,7 +98,13 @@ func TestConsumeCommand(t *testing.T) {
 	if code, _ := get("/readyz"); code != 200 {
 		t.Errorf("/readyz %d", code)
 	}
+	// Offsets are committed every second once documents are durable: the
+	// per-partition gauges appear with the first commit.
 	_, metrics := get("/metrics")
+	for !strings.Contains(metrics, "oopsflow_committed_offset") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		_, metrics = get("/metrics")
+	}
 	for _, name := range []string{"oopsflow_lines_total", `oopsflow_reports_total{type="null_pointer_dereference"} 1`, `oopsflow_known_issue_matches_total{rule_id="netfs-rreq-unlock-xa-retry"} 1`, "oopsflow_sink_indexed_total 1", "oopsflow_committed_offset", "oopsflow_commit_lag"} {
 		if !strings.Contains(metrics, name) {
 			t.Errorf("/metrics lacks %s", name)
