@@ -77,7 +77,7 @@ var skipRe = regexp.MustCompile(`^(?:` + strings.Join([]string{
 	`rb_`, `__rb_`, `do_tag_check_fault`, `report_tag_fault`, `mte_`, `__hwasan`, `hwasan_`, `memdup_user`,
 	`free_large_kmalloc`, `warn_`, `ref_tracker`, `__fortify`, `drop_nlink`, `inc_nlink`, `clear_nlink`, `set_nlink`,
 	`fast_dput`, `mark_buffer_dirty`, `folio_unlock`, `unlock_page`, `assertfail`, `(?:__)?reiserfs_panic`, `print_`,
-	`(?:__|_)?local_bh_enable`, `stack_trace_`, `arch_stack_walk`, `save_stack`, `unwind_`, `__unwind`, `walk_stackframe`,
+	`(?:__|_)?local_bh_enable`, `check_panic_on_warn`, `stack_trace_`, `arch_stack_walk`, `save_stack`, `unwind_`, `__unwind`, `walk_stackframe`,
 	`stack_depot`, `_atomic_dec_and`, `atomic_dec_and`, `xas_`, `crc`, `klist_`, `__raw_read`, `__raw_write`,
 	`(?:__)?task_rq_lock`, `sk_prot_alloc`, `sk_alloc`, `(?:__)?create_object`, `lock_timer_base`,
 	`delayed_fput`, `bad_page`, `napi_consume_skb`, `dump_page`, `__dump_page`, `iput`, `dput`, `__dentry_kill`, `kernfs_`, `(?:__)?kthread_create`, `sock_def_`, `print_other_cpu_stall`, `__sched_text_start`, `df_debug`,
@@ -188,6 +188,16 @@ var stallAnchorRe = regexp.MustCompile(`^(?:do_syscall_|do_fast_syscall|do_int80
 	`new_sync_read|new_sync_write|call_read_iter|call_write_iter|__kernel_read|__kernel_write|` +
 	`process_one_work|tasklet_action_common|kthread$)`)
 
+// compatSyscallRe matches compat system call entry points, which are
+// culprits in their own right (compat_SyS_mount is the mount syscall).
+var compatSyscallRe = regexp.MustCompile(`(?:^|_)(?:SyS|sys)_`)
+
+// compatWrapper reports whether fn is a 32-bit compat wrapper of a handler
+// (lo_compat_ioctl, compat_blkdev_ioctl), not a system call.
+func compatWrapper(fn string) bool {
+	return strings.Contains(fn, "compat_") && !compatSyscallRe.MatchString(fn)
+}
+
 // blameStall blames where a CPU was spinning: the function a dispatch anchor
 // called, else the IP when it is not a helper, else the first task frame
 // outside the interrupt that reported the stall.
@@ -215,7 +225,7 @@ func (p *parser) blameStall() string {
 			// only translate arguments: blame the handler they call, or
 			// the IP when the handler is where the CPU was.
 			k := i - 1
-			for k >= 0 && task[k].Stack == task[i-1].Stack && strings.Contains(task[k].Function, "compat_") {
+			for k >= 0 && task[k].Stack == task[i-1].Stack && compatWrapper(task[k].Function) {
 				k--
 			}
 			switch {

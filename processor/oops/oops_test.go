@@ -80,6 +80,8 @@ func TestBlame(t *testing.T) {
 		// "...Call Trace:" glued to a stack dump line; another subsystem's
 		// message inside the trace does not end it.
 		{"preemptible_glued_trace", "ipcomp_init_state", "BUG: using __this_cpu_read() in preemptible code in ipcomp_init_state"},
+		// A compat system call is the culprit, not a wrapper to pass over.
+		{"soft_lockup_compat_syscall", "compat_SyS_mount", "BUG: soft lockup in sys_mount"},
 		{"workqueue_leaked_lock", "addrconf_dad_work", "BUG: workqueue leaked lock or atomic in addrconf_dad_work"},
 	} {
 		ctx, lines := readCase(t, "testdata/"+tc.file+".txt")
