@@ -203,6 +203,32 @@ func TestInterleavedLineInsideTrace(t *testing.T) {
 	}
 }
 
+// Old kernels glue "Call Trace:" to the last stack dump line; the trace
+// still starts there, so a stray line inside it is kept out of the report.
+func TestGluedTraceStartKeepsStraysOut(t *testing.T) {
+	f := newFeeder(Config{})
+	report := []string{
+		"BUG: using __this_cpu_read() in preemptible [00000000] code: ipsec-helper/2210",
+		"caller is __this_cpu_preempt_check+0x1c/0x20",
+		"CPU: 0 PID: 2210 Comm: ipsec-helper Not tainted 4.9.0-19-amd64 #1 Debian 4.9.320-2",
+		" 0000000000000001 ffffffffa04c2360Call Trace:",
+		" [<ffffffff8132a3e4>] dump_stack+0x63/0x8e",
+		" [<ffffffff8134f6dc>] __this_cpu_preempt_check+0x1c/0x20",
+		" [<ffffffffa04c1f78>] ipcomp_init_state+0x188/0x3a0 [xfrm_ipcomp]",
+		" [<ffffffff81614fbb>] entry_SYSCALL_64_fastpath+0x1e/0xad",
+	}
+	for i, l := range report {
+		f.line("h", "", l)
+		if i == 5 {
+			f.line("h", "", "nf_conntrack: default automatic helper assignment has been turned off for security reasons")
+		}
+	}
+	f.a.Flush(EOF)
+	if len(f.reports) != 1 || len(f.reports[0].Lines) != len(report) {
+		t.Fatalf("%d reports; want one of %d lines without the stray", len(f.reports), len(report))
+	}
+}
+
 func TestCallerIDsSeparateStreams(t *testing.T) {
 	f := newFeeder(Config{})
 	a := strings.Split(oopsText, "\n")

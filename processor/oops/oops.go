@@ -244,13 +244,6 @@ func (p *parser) fields() {
 			continue
 		}
 		if len(o.CallTrace) > 0 && !isRegisterish(t) && !marker.IsRegister([]byte(t)) {
-			// A line another CPU printed into the trace ("tc_dump_action:
-			// action bad kind") does not end it when frames follow.
-			if i+1 < len(p.lines) && !marker.IsTraceStart([]byte(t)) {
-				if _, ok := parseFrame(strings.TrimSpace(p.lines[i+1])); ok && strayLine(t) {
-					continue
-				}
-			}
 			inTrace = false
 		}
 	}
@@ -263,22 +256,6 @@ func (p *parser) fields() {
 	if m := reFaultAddr.FindStringSubmatch(p.lines[p.hdr]); m != nil {
 		o.FaultAddress = hexAddr(m[1])
 	}
-}
-
-// strayLine reports whether a line inside a call trace is another
-// subsystem's message ("tc_dump_action: action bad kind"), not the start
-// of a new section of the report (registers, "Code:", a header).
-func strayLine(t string) bool {
-	i := strings.Index(t, ": ")
-	if i <= 0 {
-		return false
-	}
-	for _, c := range t[:i] {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // stackMarkers open and close the stacks of a call trace.

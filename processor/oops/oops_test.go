@@ -77,8 +77,7 @@ func TestBlame(t *testing.T) {
 		{"null_deref_bad_rip", "process_one_work", "BUG: unable to handle kernel NULL pointer dereference in process_one_work"},
 		// 32-bit compat ioctl wrappers are passed over for the handler.
 		{"rcu_stall_compat_ioctl", "kvm_vm_ioctl", "INFO: rcu detected stall in kvm_vm_ioctl"},
-		// "...Call Trace:" glued to a stack dump line; another subsystem's
-		// message inside the trace does not end it.
+		// "...Call Trace:" glued to a stack dump line.
 		{"preemptible_glued_trace", "ipcomp_init_state", "BUG: using __this_cpu_read() in preemptible code in ipcomp_init_state"},
 		// A compat system call is the culprit, not a wrapper to pass over.
 		{"soft_lockup_compat_syscall", "compat_SyS_mount", "BUG: soft lockup in sys_mount"},
