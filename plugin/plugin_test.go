@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/oopsflow/oopsflow/internal/estest"
+	"github.com/oopsflow/oopsflow/processor/document"
 	"github.com/oopsflow/oopsflow/processor/elastic"
 	"github.com/oopsflow/oopsflow/processor/logline"
 	"github.com/oopsflow/oopsflow/signatures"
@@ -241,21 +242,8 @@ func writeChunk(t testing.TB, dir, name string, m *mp) string {
 	return p
 }
 
-type doc struct {
-	Event struct{ ID string } `json:"event"`
-	Host  struct {
-		Name string `json:"name"`
-	} `json:"host"`
-	Rule *struct {
-		ID string `json:"id"`
-	} `json:"rule"`
-	Oops struct {
-		Title     string `json:"title"`
-		EndReason string `json:"end_reason"`
-		Truncated bool   `json:"truncated"`
-		CallTrace []any  `json:"call_trace"`
-	} `json:"oops"`
-}
+// doc is a document as the tests read it back.
+type doc = document.Document
 
 func readDocs(t testing.TB, path string) []doc {
 	t.Helper()

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oopsflow/oopsflow/processor/document"
 )
 
 const examples = "../../signatures/examples/"
@@ -21,21 +23,8 @@ func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-type doc struct {
-	Event struct{ ID string } `json:"event"`
-	Host  struct {
-		Name string `json:"name"`
-	} `json:"host"`
-	Rule *struct {
-		ID string `json:"id"`
-	} `json:"rule"`
-	Oops struct {
-		Title string `json:"title"`
-		Match struct {
-			FixStatus string `json:"fix_status"`
-		} `json:"match"`
-	} `json:"oops"`
-}
+// doc is a document as the tests read it back.
+type doc = document.Document
 
 func parseNDJSON(t *testing.T, s string) []doc {
 	t.Helper()
