@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/oopsflow/oopsflow/processor/elastic"
@@ -42,11 +41,7 @@ func (f *esFlags) config() (elastic.Config, error) {
 		InsecureSkipVerify: f.insecure,
 		Namespace:          f.namespace,
 	}
-	for _, u := range strings.Split(f.urls, ",") {
-		if u = strings.TrimSpace(u); u != "" {
-			cfg.Addresses = append(cfg.Addresses, u)
-		}
-	}
+	cfg.Addresses = splitList(f.urls)
 	if len(cfg.Addresses) == 0 && cfg.CloudID == "" {
 		return cfg, usageErr("give --es-url or --es-cloud-id")
 	}
