@@ -137,8 +137,7 @@ func pinned(image string) bool {
 	if strings.Contains(image, "@sha256:") {
 		return true
 	}
-	slash := strings.LastIndex(image, "/")
-	tag, ok := strings.CutPrefix(image[slash+1:], strings.SplitN(image[slash+1:], ":", 2)[0]+":")
+	_, tag, ok := strings.Cut(image[strings.LastIndex(image, "/")+1:], ":")
 	return ok && tag != "" && tag != "latest" && !strings.Contains(tag, "${")
 }
 
@@ -173,7 +172,6 @@ type composeService struct {
 	Build       *struct{ Context, Dockerfile string }
 	DependsOn   map[string]struct{ Condition string } `yaml:"depends_on"`
 	Command     []string                              `yaml:"command"`
-	Entrypoint  []string                              `yaml:"entrypoint"`
 	Volumes     []string                              `yaml:"volumes"`
 	Ports       []string                              `yaml:"ports"`
 	Environment map[string]string                     `yaml:"environment"`
@@ -182,8 +180,8 @@ type composeService struct {
 	} `yaml:"healthcheck"`
 }
 
-// fluentBitInputs returns the ports of the tcp inputs and the settings of
-// the Kafka outputs of a classic Fluent Bit configuration.
+// fluentBitConfig returns the ports of the tcp inputs, the settings of the
+// Kafka outputs and the plugins file of a classic Fluent Bit configuration.
 func fluentBitConfig(t *testing.T, path string) (tcpPorts map[string]bool, kafka []map[string]string, pluginsFile string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -455,9 +453,7 @@ type k8sObject struct {
 		Selector struct {
 			MatchLabels map[string]string `yaml:"matchLabels"`
 		} `yaml:"selector"`
-		// Services select with a plain map.
-		ServiceSelector map[string]string `yaml:"-"`
-		Template        struct {
+		Template struct {
 			Metadata struct {
 				Labels map[string]string `yaml:"labels"`
 			} `yaml:"metadata"`
