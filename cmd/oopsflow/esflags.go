@@ -30,8 +30,6 @@ func (f *esFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "es-timeout", 2*time.Minute, "how long to wait at the end for documents to be indexed")
 }
 
-func (f *esFlags) set() bool { return f.urls != "" || f.cloudID != "" }
-
 func (f *esFlags) config() (elastic.Config, error) {
 	cfg := elastic.Config{
 		CloudID:            f.cloudID,
