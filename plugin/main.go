@@ -14,6 +14,7 @@ import "C"
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"time"
@@ -50,13 +51,19 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 	// Configuration keys can be read only here: the plugin struct is shared
 	// by every instance and re-pointed at each Init.
 	get := func(key string) string { return output.FLBPluginConfigKey(plugin, key) }
-	in, err := fluentbit.New(get, func(format string, args ...any) { logf("info", format, args...) })
+	cfg, err := fluentbit.ParseConfig(get)
 	if err != nil {
 		logf("error", "configuration: %v", err)
 		return output.FLB_ERROR
 	}
+	log := slog.New(fluentbit.NewLogHandler(os.Stderr, cfg.ID, slog.LevelInfo))
+	in, err := fluentbit.New(cfg, log)
+	if err != nil {
+		logf("error", "instance %q: %v", cfg.ID, err)
+		return output.FLB_ERROR
+	}
 	output.FLBPluginSetContext(plugin, in)
-	logf("info", "instance %q ready", in.ID)
+	log.Info("ready", "output", cfg.Output)
 	return output.FLB_OK
 }
 
@@ -89,7 +96,7 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
 		logf("error", "instance %q: exit: %v", in.ID, err)
 	}
 	st := in.Stats()
-	logf("info", "instance %q stopped: %d chunks, %d records (%d skipped), %d redelivered chunks ignored, %d retries asked", in.ID, st.Chunks, st.Records, st.Skipped, st.Duplicates, st.Retries)
+	logf("info", "instance %q stopped: %d chunks, %d records (%d skipped), %d acknowledged, %d redelivered chunks ignored, %d retries asked (%d unread), %d chunks never acknowledged", in.ID, st.Chunks, st.Records, st.Skipped, st.Acked, st.Duplicates, st.Retries, st.Refused, st.Pending)
 	return output.FLB_OK
 }
 

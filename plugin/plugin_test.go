@@ -267,20 +267,43 @@ func readDocs(t testing.TB, path string) []doc {
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
+// acked delivers a chunk until the plugin acknowledges it, as Fluent Bit's
+// scheduler retries a chunk answered FLB_RETRY.
+func (h *harness) acked(n int, file string) {
+	h.t.Helper()
+	got := h.do("retry %d %s 300 20", n, file)
+	if !strings.HasPrefix(got, fmt.Sprintf("retry %d = 1 after", n)) {
+		h.t.Fatalf("%s never acknowledged: %q\nstderr:\n%s", file, got, h.stderr)
+	}
+}
+
+// code is the answer code of a flush line ("flush 0 = 2" -> 2).
+func code(t testing.TB, answer string) int {
+	t.Helper()
+	var n, c int
+	if _, err := fmt.Sscanf(answer, "flush %d = %d", &n, &c); err != nil {
+		t.Fatalf("answer %q: %v", answer, err)
+	}
+	return c
+}
+
 // Every input shape, both event formats, EventTime/integer/float
 // timestamps, []byte strings, group markers and bad records skipped one by
 // one; two instances with separate state; init failures; a flush without
-// context; the pre-5.0 definition size respected.
+// context; the pre-5.0 definition size respected. Every chunk is
+// acknowledged once its report is written.
 func TestPluginFormatsAndInstances(t *testing.T) {
 	so, _, _ := artifacts(t)
 	dir := t.TempDir()
 	h := startHarness(t, so)
 	h.expect("register = 0 name=oopsflow type=2 proxy=11 canary=intact", "register")
 	out0, out1 := filepath.Join(dir, "i0.ndjson"), filepath.Join(dir, "i1.ndjson")
-	h.expect("init 0 = 1", "init 0 Id=first;OUTPUT=ndjson;path=%s;Hostname=node-kmsg;Idle=", out0) // keys are case-insensitive; empty values are absent
-	h.expect("init 1 = 1", "init 1 Id=second;Output=ndjson;Path=%s;Host_Key=source", out1)
-	h.expect("init 2 = 0", "init 2 Output=elasticsearch")    // no Es_Url
-	h.expect("init 3 = 0", "init 3 Output=ndjson;Idle=soon") // invalid duration
+	h.expect("init 0 = 1", "init 0 Id=first;OUTPUT=ndjson;path=%s;Hostname=node-kmsg;Idle=;Wall_Idle=100ms", out0) // keys are case-insensitive; empty values are absent
+	h.expect("init 1 = 1", "init 1 Id=second;Output=ndjson;Path=%s;Host_Key=source;Wall_Idle=100ms", out1)
+	h.expect("init 2 = 0", "init 2 Output=elasticsearch")                                        // no Es_Url
+	h.expect("init 3 = 0", "init 3 Output=ndjson;Idle=soon")                                     // invalid duration
+	h.expect("init 3 = 0", "init 3 Output=elasticsearch;Es_Url=http://x:9200;Es_Namespace=Prod") // a namespace Elasticsearch refuses
+	h.expect("init 3 = 0", "init 3 Output=elasticsearch;Es_Url=x:9200")                          // no scheme
 
 	// Syslog input records (v2, EventTime): the AKS netfs seed.
 	var syslog mp
@@ -318,11 +341,24 @@ func TestPluginFormatsAndInstances(t *testing.T) {
 		custom.record(true, "event", t0.Add(time.Duration(i)*time.Millisecond), []kv{{"source", "bank-app-3"}, {"ident", "kernel"}, {"message", text}})
 	}
 
-	h.expect("flush 0 = 1", "flush 0 %s", writeChunk(t, dir, "syslog.mp", &syslog))
-	h.expect("flush 1 = 1", "flush 1 %s", writeChunk(t, dir, "custom.mp", &custom))
-	h.expect("flush 0 = 1", "flush 0 %s", writeChunk(t, dir, "kmsg.mp", &kmsg))
-	h.expect("flush 0 = 1", "flush 0 %s", writeChunk(t, dir, "journal.mp", &journal))
-	h.expect("flush 0 = 1", "flush 0 %s", writeChunk(t, dir, "tail.mp", &tail))
+	chunks := []struct {
+		n    int
+		file string
+	}{
+		{0, writeChunk(t, dir, "syslog.mp", &syslog)},
+		{1, writeChunk(t, dir, "custom.mp", &custom)},
+		{0, writeChunk(t, dir, "kmsg.mp", &kmsg)},
+		{0, writeChunk(t, dir, "journal.mp", &journal)},
+		{0, writeChunk(t, dir, "tail.mp", &tail)},
+	}
+	for _, c := range chunks {
+		if got := code(t, h.do("flush %d %s", c.n, c.file)); got != 1 && got != 2 {
+			t.Fatalf("flush %s: %d", c.file, got)
+		}
+	}
+	for _, c := range chunks { // Fluent Bit retries until each is acknowledged
+		h.acked(c.n, c.file)
+	}
 	h.expect("flushnull = 0", "flushnull %s", filepath.Join(dir, "tail.mp"))
 	h.expect("exit 0 = 1", "exit 0")
 	h.expect("exit 1 = 1", "exit 1")
@@ -333,6 +369,9 @@ func TestPluginFormatsAndInstances(t *testing.T) {
 		rule := ""
 		if d.Rule != nil {
 			rule = d.Rule.ID
+		}
+		if _, dup := got[d.Host.Name]; dup {
+			t.Errorf("two documents for host %s", d.Host.Name)
 		}
 		got[d.Host.Name] = rule
 	}
@@ -354,20 +393,57 @@ func TestPluginFormatsAndInstances(t *testing.T) {
 	if len(d1) != 1 || d1[0].Host.Name != "bank-app-3" || d1[0].Rule == nil || d1[0].Rule.ID != "tcp-listener-released-socket" {
 		t.Errorf("instance 1 documents: %+v", d1)
 	}
-	if !strings.Contains(h.stderr.String(), `Output: "elasticsearch" needs`) && !strings.Contains(h.stderr.String(), "needs Es_Url") {
-		t.Errorf("init failure not explained in the log:\n%s", h.stderr)
+	for _, msg := range []string{"needs Es_Url", `namespace "Prod"`, "scheme must be http"} {
+		if !strings.Contains(h.stderr.String(), msg) {
+			t.Errorf("init failure %q not explained in the log:\n%s", msg, h.stderr)
+		}
 	}
-	if !strings.Contains(h.stderr.String(), "1 chunks") && !strings.Contains(h.stderr.String(), "4 chunks") {
+	if !strings.Contains(h.stderr.String(), "4 acknowledged") && !strings.Contains(h.stderr.String(), "chunks,") {
 		t.Errorf("exit summary missing:\n%s", h.stderr)
 	}
 }
 
-// Retries: with Elasticsearch down, a chunk is refused (FLB_RETRY) before any
-// of its lines is read; redelivered later it is indexed once; an accepted
-// chunk delivered again is not assembled twice. Shutdown with a report half
-// assembled emits it as shutdown, truncated. Concurrent flushes (workers 2)
-// of one instance are safe.
-func TestPluginRetryShutdownWorkers(t *testing.T) {
+// chunkFor builds a chunk of one signature example's kernel lines for host.
+func chunkFor(t testing.TB, dir, name, file, host string) string {
+	t.Helper()
+	var m mp
+	for i, text := range kernelTexts(t, file) {
+		m.record(true, "event", t0.Add(time.Duration(i)*time.Millisecond), []kv{{"host", host}, {"ident", "kernel"}, {"message", text}})
+	}
+	return writeChunk(t, dir, name, &m)
+}
+
+const (
+	netfsExample = "examples/netfs-rreq-unlock-xa-retry/aks-node-1075.log"
+	cephExample  = "examples/ceph-aio-read-free-null-page/centos7-nginx.log"
+)
+
+// storedDocs returns the documents in the test double, failing on a report
+// stored twice (two ids for the same host and title).
+func storedDocs(t testing.TB, srv *estest.Server) map[string]doc {
+	t.Helper()
+	index := elastic.DataStreamPrefix + "default"
+	out := map[string]doc{}
+	for _, id := range srv.IDs(index) {
+		var d doc
+		if err := json.Unmarshal(srv.Doc(index, id), &d); err != nil {
+			t.Fatal(err)
+		}
+		key := d.Host.Name + " " + d.Oops.Title
+		if _, dup := out[key]; dup {
+			t.Errorf("stored twice: %s", key)
+		}
+		out[key] = d
+	}
+	return out
+}
+
+// Elasticsearch down: no chunk is acknowledged (its document is not
+// durable); new chunks are refused unread while the in-flight bound is
+// full, and no flush waits for the outage. Back up: every chunk is
+// acknowledged at its next delivery, every report indexed once, whole; an
+// acknowledged chunk delivered again is not read twice.
+func TestPluginAcknowledgesOnlyDurable(t *testing.T) {
 	so, _, _ := artifacts(t)
 	dir := t.TempDir()
 	srv := estest.New("8.15.0")
@@ -375,60 +451,140 @@ func TestPluginRetryShutdownWorkers(t *testing.T) {
 	srv.SetDown(true)
 	h := startHarness(t, so)
 	h.expect("register = 0 name=oopsflow type=2 proxy=11 canary=intact", "register")
-	out0 := filepath.Join(dir, "i0.ndjson")
-	h.expect("init 0 = 1", "init 0 Id=es;Output=elasticsearch;Es_Url=%s;Es_Max_In_Flight=1;Retry_Wait=200ms", srv.URL)
-	h.expect("init 1 = 1", "init 1 Id=file;Output=ndjson;Path=%s", out0)
-
-	chunkFor := func(name, file, host string) string {
-		var m mp
-		for i, text := range kernelTexts(t, file) {
-			m.record(true, "event", t0.Add(time.Duration(i)*time.Millisecond), []kv{{"host", host}, {"ident", "kernel"}, {"message", text}})
+	h.expect("init 0 = 1", "init 0 Id=es;Output=elasticsearch;Es_Url=%s;Es_Max_In_Flight=1;Retry_Wait=100ms;Wall_Idle=100ms", srv.URL)
+	a := chunkFor(t, dir, "a.mp", netfsExample, "node-a")
+	b := chunkFor(t, dir, "b.mp", cephExample, "node-b")
+	for i := 0; i < 10; i++ { // retried while down: its document cannot be durable
+		if got := code(t, h.do("flush 0 %s", a)); got != 2 {
+			t.Fatalf("delivery %d of a chunk whose document is not indexed: %d, want FLB_RETRY", i, got)
 		}
-		return writeChunk(t, dir, name, &m)
+		time.Sleep(50 * time.Millisecond)
 	}
-	a := chunkFor("a.mp", "examples/netfs-rreq-unlock-xa-retry/aks-node-1075.log", "node-a")
-	b := chunkFor("b.mp", "examples/ceph-aio-read-free-null-page/centos7-nginx.log", "node-b")
-	h.expect("flush 0 = 1", "flush 0 %s", a) // its document waits for Elasticsearch: the in-flight bound is full
-	h.expect("flush 0 = 2", "flush 0 %s", b) // no room: FLB_RETRY, nothing read
+	h.expect("flush 0 = 2", "flush 0 %s", b) // the in-flight bound is full: refused unread
+	if st := srv.Count(elastic.DataStreamPrefix + "default"); st != 0 {
+		t.Fatalf("%d documents stored while down", st)
+	}
 	srv.SetDown(false)
-	deadline := time.Now().Add(20 * time.Second)
-	for srv.Count(elastic.DataStreamPrefix+"default") < 1 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	h.expect("flush 0 = 1", "flush 0 %s", b) // the redelivery is a first delivery
-	h.expect("flush 0 = 1", "flush 0 %s", a) // an accepted chunk again: acknowledged, not assembled twice
+	h.acked(0, a)
+	h.acked(0, b)                            // read now for the first time
+	h.expect("flush 0 = 1", "flush 0 %s", a) // acknowledged before: not read twice
 	h.expect("exit 0 = 1", "exit 0")
-	if n := srv.Count(elastic.DataStreamPrefix + "default"); n != 2 {
-		t.Fatalf("%d documents in Elasticsearch, want 2", n)
+	docs := storedDocs(t, srv)
+	if len(docs) != 2 {
+		t.Fatalf("%d documents in Elasticsearch, want 2: %v", len(docs), docs)
 	}
-	for _, id := range srv.IDs(elastic.DataStreamPrefix + "default") {
-		var d doc
-		json.Unmarshal(srv.Doc(elastic.DataStreamPrefix+"default", id), &d)
-		if d.Oops.Truncated || len(d.Oops.CallTrace) == 0 {
-			t.Errorf("document %s assembled badly: %+v", id, d.Oops)
+	for key, d := range docs {
+		if d.Oops.Truncated || len(d.Oops.CallTrace) == 0 || d.Rule == nil {
+			t.Errorf("%s assembled badly: %+v", key, d.Oops)
 		}
 	}
+	if !strings.Contains(h.stderr.String(), "refused unread") {
+		t.Errorf("the refusal is not logged:\n%s", h.stderr)
+	}
+}
 
-	// Workers 2: two flushes of one instance at once.
-	c := chunkFor("c.mp", "examples/netns-cleanup-inet-frags-spin/softlockup-inet-evict-bucket.log", "node-c")
-	d := chunkFor("d.mp", "examples/overlayfs-dentry-refcount-leak/alinux2-rmdir.log", "node-d")
-	h.expect("flushpar 1 = 1 1", "flushpar 1 %s %s", c, d)
-	// Shutdown with a report half assembled.
+// Elasticsearch down at shutdown: Exit gives up within Exit_Timeout and
+// says so; the chunk was never acknowledged, so Fluent Bit (restarted from
+// its filesystem buffer) delivers it again to the next run, which indexes
+// it. Nothing lost, nothing twice.
+func TestPluginOutageAtShutdown(t *testing.T) {
+	so, _, _ := artifacts(t)
+	dir := t.TempDir()
+	srv := estest.New("8.15.0")
+	defer srv.Close()
+	srv.Hang(true) // accepts connections, never answers
+	a := chunkFor(t, dir, "a.mp", netfsExample, "node-a")
+	h := startHarness(t, so)
+	h.do("register")
+	h.expect("init 0 = 1", "init 0 Output=elasticsearch;Es_Url=%s;Retry_Wait=100ms;Wall_Idle=50ms;Es_Request_Timeout=200ms;Exit_Timeout=500ms", srv.URL)
+	for i := 0; i < 5; i++ {
+		if got := code(t, h.do("flush 0 %s", a)); got != 2 {
+			t.Fatalf("acknowledged while Elasticsearch does not answer: %d", got)
+		}
+		time.Sleep(60 * time.Millisecond)
+	}
+	h.expect("exit 0 = 1", "exit 0")
+	if !strings.Contains(h.stderr.String(), "not indexed") {
+		t.Errorf("the loss at exit is not logged:\n%s", h.stderr)
+	}
+	srv.Hang(false)
+	// Fluent Bit restarts and delivers the unacknowledged chunk again.
+	h2 := startHarness(t, so)
+	h2.do("register")
+	h2.expect("init 0 = 1", "init 0 Output=elasticsearch;Es_Url=%s;Retry_Wait=200ms;Wall_Idle=50ms", srv.URL)
+	h2.acked(0, a)
+	h2.expect("exit 0 = 1", "exit 0")
+	if docs := storedDocs(t, srv); len(docs) != 1 {
+		t.Fatalf("%d documents, want 1", len(docs))
+	}
+}
+
+// NDJSON on a full disk (/dev/full): no chunk is ever acknowledged, the
+// failure is logged; the same chunks to a disk with room are written once.
+func TestPluginFullDisk(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	so, _, _ := artifacts(t)
+	dir := t.TempDir()
+	a := chunkFor(t, dir, "a.mp", netfsExample, "node-a")
+	b := chunkFor(t, dir, "b.mp", cephExample, "node-b")
+	h := startHarness(t, so)
+	h.do("register")
+	h.expect("init 0 = 1", "init 0 Output=ndjson;Path=/dev/full;Retry_Wait=50ms;Wall_Idle=50ms")
+	for i := 0; i < 5; i++ {
+		for _, c := range []string{a, b} {
+			if got := code(t, h.do("flush 0 %s", c)); got != 2 {
+				t.Fatalf("a chunk acknowledged with nowhere to write it: %d", got)
+			}
+		}
+		time.Sleep(60 * time.Millisecond)
+	}
+	h.expect("exit 0 = 1", "exit 0")
+	if !strings.Contains(h.stderr.String(), "no space left") {
+		t.Errorf("the full disk is not logged:\n%s", h.stderr)
+	}
+	out := filepath.Join(dir, "out.ndjson")
+	h2 := startHarness(t, so)
+	h2.do("register")
+	h2.expect("init 0 = 1", "init 0 Output=ndjson;Path=%s;Wall_Idle=50ms", out)
+	h2.acked(0, a)
+	h2.acked(0, b)
+	h2.expect("exit 0 = 1", "exit 0")
+	if docs := readDocs(t, out); len(docs) != 2 || docs[0].Host.Name == docs[1].Host.Name {
+		t.Fatalf("documents after the disk has room: %+v", docs)
+	}
+}
+
+// Concurrent flushes of one instance (workers 2) are safe, and shutdown with
+// a report half assembled writes it as shutdown, truncated.
+func TestPluginWorkersAndShutdown(t *testing.T) {
+	so, _, _ := artifacts(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.ndjson")
+	h := startHarness(t, so)
+	h.do("register")
+	h.expect("init 0 = 1", "init 0 Output=ndjson;Path=%s;Wall_Idle=50ms", out)
+	c := chunkFor(t, dir, "c.mp", "examples/netns-cleanup-inet-frags-spin/softlockup-inet-evict-bucket.log", "node-c")
+	d := chunkFor(t, dir, "d.mp", "examples/overlayfs-dentry-refcount-leak/alinux2-rmdir.log", "node-d")
+	h.do("flushpar 0 %s %s", c, d)
+	h.acked(0, c)
+	h.acked(0, d)
 	var half mp
-	lines := kernelTexts(t, "examples/netfs-rreq-unlock-xa-retry/aks-node-1075.log")
+	lines := kernelTexts(t, netfsExample)
 	for i, text := range lines[:12] {
 		half.record(true, "event", t0.Add(time.Duration(i)*time.Millisecond), []kv{{"host", "node-e"}, {"ident", "kernel"}, {"message", text}})
 	}
-	h.expect("flush 1 = 1", "flush 1 %s", writeChunk(t, dir, "half.mp", &half))
-	h.expect("exit 1 = 1", "exit 1")
+	h.do("flush 0 %s", writeChunk(t, dir, "half.mp", &half))
+	h.expect("exit 0 = 1", "exit 0")
 	h.expect("unregister = ok", "unregister")
-	docs := readDocs(t, out0)
+	docs := readDocs(t, out)
 	byHost := map[string]doc{}
 	for _, d := range docs {
 		byHost[d.Host.Name] = d
 	}
 	if len(docs) != 3 || byHost["node-c"].Rule == nil || byHost["node-d"].Rule == nil {
-		t.Fatalf("instance 1 documents: %+v", docs)
+		t.Fatalf("documents: %+v", docs)
 	}
 	if e := byHost["node-e"]; e.Oops.EndReason != "shutdown" || !e.Oops.Truncated {
 		t.Fatalf("half report at shutdown: %+v", e.Oops)

@@ -2,6 +2,7 @@ package schemas_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io/fs"
 	"sort"
@@ -30,17 +31,17 @@ func documents(t *testing.T) [][]byte {
 	}
 	m := matcher.New(sigs)
 	var out [][]byte
-	sink := pipeline.SinkFunc(func(d *document.Document) error {
+	sink := pipeline.OutputFunc(func(d *document.Document) error {
 		b, err := json.Marshal(d)
 		out = append(out, b)
 		return err
 	})
 	run := func(host string, data []byte) {
 		p := pipeline.New(pipeline.Config{DefaultHost: host, Console: host != "", Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }}, m, sink)
-		if _, err := pipeline.Feed(p, bytes.NewReader(data), pipeline.DefaultMaxLine); err != nil {
+		if _, err := pipeline.Feed(context.Background(), p, bytes.NewReader(data), pipeline.DefaultMaxLine); err != nil {
 			t.Fatal(err)
 		}
-		if err := p.Close(assemble.EOF); err != nil {
+		if err := p.Close(context.Background(), assemble.EOF); err != nil {
 			t.Fatal(err)
 		}
 	}

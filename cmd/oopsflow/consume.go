@@ -22,10 +22,10 @@ import (
 
 	"github.com/oopsflow/oopsflow/processor/alert"
 	"github.com/oopsflow/oopsflow/processor/assemble"
-	"github.com/oopsflow/oopsflow/processor/document"
 	"github.com/oopsflow/oopsflow/processor/elastic"
 	"github.com/oopsflow/oopsflow/processor/kafka"
 	"github.com/oopsflow/oopsflow/processor/logline"
+	"github.com/oopsflow/oopsflow/processor/ndjson"
 	"github.com/oopsflow/oopsflow/processor/pipeline"
 )
 
@@ -71,7 +71,9 @@ type consumeConfig struct {
 	Assembly struct {
 		MaxReportLines int           `yaml:"max_report_lines"`
 		MaxHosts       int           `yaml:"max_hosts"`
+		MaxOpenBytes   int64         `yaml:"max_open_bytes"` // per process, over every partition
 		Idle           time.Duration `yaml:"idle"`
+		WallIdle       time.Duration `yaml:"wall_idle"`
 	} `yaml:"assembly"`
 	Alerts      alert.FileConfig `yaml:"alerts"`
 	MetricsAddr string           `yaml:"metrics_addr"`
@@ -84,6 +86,8 @@ func loadConsumeConfig(path string) (*consumeConfig, error) {
 	cfg.Kafka.Start = "first"
 	cfg.Output = "elasticsearch"
 	cfg.Elasticsearch.Namespace = "default"
+	cfg.Elasticsearch.DeadLetterFile = elastic.DefaultDeadLetterPath
+	cfg.Assembly.MaxOpenBytes = 256 << 20
 	cfg.MetricsAddr = ":9464"
 	cfg.LogLevel = "info"
 	if path == "" {
@@ -140,7 +144,7 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	mechanism := fs.String("kafka-sasl-mechanism", "", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (password from env OOPSFLOW_KAFKA_PASSWORD)")
 	saslUser := fs.String("kafka-sasl-user", "", "SASL user name")
 	output := fs.String("output", "", "elasticsearch (default) or ndjson (standard output)")
-	deadLetter := fs.String("dead-letter", "", "file for documents Elasticsearch rejects for good (default: standard error)")
+	deadLetter := fs.String("dead-letter", "", "file for documents Elasticsearch rejects for good (default "+elastic.DefaultDeadLetterPath+", created at the first rejection)")
 	metricsAddr := fs.String("metrics-addr", "", "address for /metrics, /healthz and /readyz (default :9464; empty string in the file disables)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error")
 	webhook := fs.String("webhook", "", "generic JSON webhook for alerts, signed with env OOPSFLOW_WEBHOOK_SECRET when set (more receivers: alerts in --config)")
@@ -240,7 +244,9 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.Topic, GroupID: cfg.Kafka.Group, Dialer: dialer,
 		StartOffset: startOffset, Logger: log, Metrics: metrics,
 		Pipeline: pipeline.Config{
-			Assemble: assemble.Config{MaxLines: cfg.Assembly.MaxReportLines, MaxHosts: cfg.Assembly.MaxHosts, Idle: cfg.Assembly.Idle},
+			Assemble: assemble.Config{MaxLines: cfg.Assembly.MaxReportLines, MaxHosts: cfg.Assembly.MaxHosts, Idle: cfg.Assembly.Idle,
+				Budget: assemble.NewBudget(cfg.Assembly.MaxOpenBytes)},
+			WallIdle: cfg.Assembly.WallIdle,
 			Keys:     logline.Keys{Host: cfg.Records.HostKeys, Message: cfg.Records.MessageKeys, Time: cfg.Records.TimeKeys, Ident: cfg.Records.IdentKeys},
 		},
 	}
@@ -257,31 +263,29 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	var consumer *kafka.Consumer
-	durable := func(d *document.Document) {
-		consumer.Durable(d)
-		if notifier != nil {
-			notifier.Observe(d)
-		}
-	}
-	var out kafka.Output
+	var out pipeline.Output
 	var sink *elastic.Sink
+	var lines *ndjson.Writer
 	if cfg.Output == "elasticsearch" {
 		escfg, err := esConsumeConfig(cfg, &es, set)
 		if err != nil {
 			return err
 		}
 		escfg.Logger = log
-		escfg.OnDone = func(d *document.Document, _ elastic.Outcome) { durable(d) }
 		if sink, err = elastic.NewSink(escfg); err != nil {
 			return &exitError{code: exitError_, err: err}
 		}
 		registerSinkMetrics(reg, sink)
 		out = sink
 	} else {
-		out = kafka.NewNDJSONOutput(stdout, durable)
+		lines = ndjson.New(stdout)
+		out = lines
 	}
-	if consumer, err = kafka.New(kcfg, m, out); err != nil {
+	if notifier != nil {
+		out = pipeline.Observe(out, notifier.Observe)
+	}
+	consumer, err := kafka.New(kcfg, m, out)
+	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 
@@ -347,13 +351,7 @@ func esConsumeConfig(cfg *consumeConfig, es *esFlags, set map[string]bool) (elas
 		}
 	}
 	escfg.MaxInFlight = cfg.Elasticsearch.MaxInFlight
-	if cfg.Elasticsearch.DeadLetterFile != "" {
-		dl, err := elastic.OpenDeadLetterFile(cfg.Elasticsearch.DeadLetterFile)
-		if err != nil {
-			return escfg, &exitError{code: exitError_, err: err}
-		}
-		escfg.DeadLetter = dl
-	}
+	escfg.DeadLetterPath = cfg.Elasticsearch.DeadLetterFile
 	return escfg, nil
 }
 
@@ -379,6 +377,10 @@ func serveMetrics(addr string, reg *prometheus.Registry, c *kafka.Consumer, log 
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := c.Failure(); err != nil {
+			http.Error(w, "output failed: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		if !c.Ready() {
 			http.Error(w, "not a member of a consumer group generation yet", http.StatusServiceUnavailable)
 			return

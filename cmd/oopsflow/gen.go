@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -15,7 +16,7 @@ import (
 	"github.com/oopsflow/oopsflow/signatures"
 )
 
-func genCmd(args []string, stdout, stderr io.Writer) error {
+func genCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("gen", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	var c fleetgen.Config
@@ -60,7 +61,7 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 	w := stdout
 	var closers []io.Closer
 	if addr, ok := strings.CutPrefix(*out, "tcp://"); ok {
-		conn, err := dialRetry(addr, time.Minute)
+		conn, err := dialRetry(ctx, addr, time.Minute)
 		if err != nil {
 			return fmt.Errorf("gen: %w", err)
 		}
@@ -80,7 +81,7 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	st, err := fleetgen.Generate(bw, c)
+	st, err := fleetgen.Generate(ctxWriter{ctx, bw}, c)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -96,15 +97,35 @@ func genCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// ctxWriter stops a writer when ctx ends (a signal): the generator then
+// returns with ctx's cause.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(b []byte) (int, error) {
+	if c.ctx.Err() != nil {
+		return 0, context.Cause(c.ctx)
+	}
+	return c.w.Write(b)
+}
+
 // dialRetry connects to addr, retrying while the receiver is starting.
-func dialRetry(addr string, within time.Duration) (net.Conn, error) {
-	deadline := time.Now().Add(within)
+func dialRetry(ctx context.Context, addr string, within time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	var d net.Dialer
 	for {
-		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-		if err == nil || time.Now().After(deadline) {
-			return conn, err
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			return conn, nil
 		}
-		time.Sleep(time.Second)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Second):
+		}
 	}
 }
 

@@ -41,11 +41,14 @@ func (e *exitError) Unwrap() error { return e.err }
 
 // Exit codes.
 const (
-	exitOK      = 0
-	exitError_  = 1 // runtime failure: unreadable input, bad knowledge base
-	exitUsage   = 2 // bad command line
-	exitFailOn  = 3 // --fail-on condition met
-	usageHeader = `oopsflow finds kernel crash reports (oopses, panics, lockups, hung tasks, ...)
+	exitOK         = 0
+	exitError_     = 1   // runtime failure: unreadable input, bad knowledge base, output failed
+	exitUsage      = 2   // bad command line
+	exitFailOn     = 3   // --fail-on condition met
+	exitDeadLetter = 4   // documents were rejected by Elasticsearch and written to the dead-letter file
+	exitSIGINT     = 130 // stopped by SIGINT (128 + 2)
+	exitSIGTERM    = 143 // stopped by SIGTERM (128 + 15)
+	usageHeader    = `oopsflow finds kernel crash reports (oopses, panics, lockups, hung tasks, ...)
 in fleet syslog, recognises known kernel bugs and writes enriched documents.
 
 Usage:
@@ -63,11 +66,45 @@ Run "oopsflow COMMAND -h" for a command's flags.
 )
 
 func main() {
-	// SIGINT and SIGTERM end ctx: consume hands its partitions over and exits.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGINT and SIGTERM end ctx with the signal as its cause: scan stops
+	// reading, closes open reports as shutdown, flushes and exits 130/143;
+	// consume hands its partitions over and exits. A second signal exits at
+	// once.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		cancel(&signalError{sig})
+		sig = <-sigs
+		fmt.Fprintf(os.Stderr, "oopsflow: %v again: exiting now\n", sig)
+		os.Exit(signalCode(sig))
+	}()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sigs)
 	os.Exit(code)
+}
+
+// signalError is the cause of a context ended by a signal.
+type signalError struct{ sig os.Signal }
+
+func (e *signalError) Error() string { return "stopped by " + e.sig.String() }
+
+// signalCode is the exit status after sig: 128 + its number, as shells do.
+func signalCode(sig os.Signal) int {
+	if sig == syscall.SIGTERM {
+		return exitSIGTERM
+	}
+	return exitSIGINT
+}
+
+// stoppedBy returns the signal that ended ctx, nil if none did.
+func stoppedBy(ctx context.Context) os.Signal {
+	var se *signalError
+	if errors.As(context.Cause(ctx), &se) {
+		return se.sig
+	}
+	return nil
 }
 
 // run executes a command line and returns the exit code.
@@ -79,13 +116,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var err error
 	switch args[0] {
 	case "scan":
-		err = scanCmd(args[1:], stdin, stdout, stderr)
+		err = scanCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "rules":
-		err = rulesCmd(args[1:], stdout, stderr)
+		err = rulesCmd(ctx, args[1:], stdout, stderr)
 	case "gen":
-		err = genCmd(args[1:], stdout, stderr)
+		err = genCmd(ctx, args[1:], stdout, stderr)
 	case "setup":
-		err = setupCmd(args[1:], stdout, stderr)
+		err = setupCmd(ctx, args[1:], stdout, stderr)
 	case "consume":
 		err = consumeCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
@@ -103,6 +140,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
+	}
+	if sig := stoppedBy(ctx); sig != nil && args[0] != "consume" {
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != exitUsage {
+			fmt.Fprintf(stderr, "oopsflow: %s: stopped by %v\n", args[0], sig)
+			return signalCode(sig)
+		}
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -13,7 +14,7 @@ import (
 	"github.com/oopsflow/oopsflow/signatures"
 )
 
-func rulesCmd(args []string, stdout, stderr io.Writer) error {
+func rulesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageErr("rules: want lint, test or list")
 	}
@@ -30,10 +31,14 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	var fsys fs.FS = signatures.FS
 	where := "built-in signatures"
+	var sigs []*matcher.Signature
+	var err error
 	if *dir != "" {
 		fsys, where = os.DirFS(*dir), *dir
+		sigs, err = matcher.LoadDir(*dir)
+	} else {
+		sigs, err = matcher.Load(fsys)
 	}
-	sigs, err := matcher.Load(fsys)
 	if err != nil {
 		return &exitError{code: exitError_, err: fmt.Errorf("knowledge base %s:\n%w", where, err)}
 	}
@@ -50,7 +55,10 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		return tw.Flush()
 	case "test":
-		results := pipeline.RunExamples(m, fsys)
+		results, err := pipeline.RunExamples(ctx, m, fsys)
+		if err != nil {
+			return err
+		}
 		failed := 0
 		for _, r := range results {
 			status := "ok  "

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -24,36 +23,38 @@ import (
 	"github.com/oopsflow/oopsflow/processor/document"
 	"github.com/oopsflow/oopsflow/processor/elastic"
 	"github.com/oopsflow/oopsflow/processor/matcher"
+	"github.com/oopsflow/oopsflow/processor/ndjson"
 	"github.com/oopsflow/oopsflow/processor/pipeline"
 	"github.com/oopsflow/oopsflow/signatures"
 )
 
 type scanFlags struct {
-	webhook     string
-	config      string
-	output      string
-	deadLetter  string
-	es          esFlags
-	format      string
-	host        string
-	failOn      string
-	sigDir      string
-	progress    string
-	stats       bool
-	maxLines    int
-	maxHosts    int
-	idle        time.Duration
-	contextLine int
-	maxLineLen  int
+	webhook      string
+	config       string
+	output       string
+	deadLetter   string
+	es           esFlags
+	format       string
+	host         string
+	failOn       string
+	sigDir       string
+	progress     string
+	stats        bool
+	maxLines     int
+	maxHosts     int
+	maxOpenBytes int64
+	idle         time.Duration
+	contextLine  int
+	maxLineLen   int
 }
 
-func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f scanFlags
 	d := assemble.DefaultConfig()
 	fs.StringVar(&f.output, "output", "ndjson", "where documents go: ndjson (standard output, in --format) or elasticsearch (--es-url ...)")
-	fs.StringVar(&f.deadLetter, "dead-letter", "", "with --output elasticsearch: file for documents Elasticsearch rejects for good (default: standard error)")
+	fs.StringVar(&f.deadLetter, "dead-letter", elastic.DefaultDeadLetterPath, "with --output elasticsearch: file for documents Elasticsearch rejects for good (created at the first rejection; exit status 4)")
 	f.es.register(fs)
 	fs.StringVar(&f.webhook, "webhook", "", "generic JSON webhook for alerts, signed with env OOPSFLOW_WEBHOOK_SECRET when set")
 	fs.StringVar(&f.config, "config", "", "YAML configuration; scan uses its alerts section (receivers, grouping, policy)")
@@ -65,11 +66,12 @@ func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.stats, "stats", false, "print counters to stderr at the end")
 	fs.IntVar(&f.maxLines, "max-report-lines", d.MaxLines, "lines per report before it is closed as max_lines")
 	fs.IntVar(&f.maxHosts, "max-hosts", d.MaxHosts, "hosts with assembly state; the least recently seen is evicted")
+	fs.Int64Var(&f.maxOpenBytes, "max-open-bytes", d.MaxOpenBytes, "bytes held in open reports and context lines; over it the oldest open report is closed as memory_limit")
 	fs.DurationVar(&f.idle, "idle", d.Idle, "log time after which a host's unfinished report is closed as idle")
 	fs.IntVar(&f.contextLine, "context-lines", d.ContextLines, "lines remembered per host as context for the next report")
 	fs.IntVar(&f.maxLineLen, "max-line-bytes", pipeline.DefaultMaxLine, "longer input lines are cut")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: oopsflow scan [flags] [FILE...|-]\n\nReads files (plain or gzip) or standard input, finds kernel reports, and prints them.\nExit status: 0 ok, 1 error, 2 usage, 3 --fail-on condition met.\n\nFlags:\n")
+		fmt.Fprint(stderr, "Usage: oopsflow scan [flags] [FILE...|-]\n\nReads files (plain or gzip) or standard input, finds kernel reports, and prints them.\nExit status: 0 ok, 1 error, 2 usage, 3 --fail-on condition met, 4 documents dead-lettered,\n130/143 stopped by SIGINT/SIGTERM (open reports are closed as shutdown and written first).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -121,123 +123,153 @@ func scanCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		alertsCfg = c.Alerts
 	}
-	notifier, err := buildNotifier(alertsCfg, f.webhook, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	notifier, err := buildNotifier(alertsCfg, f.webhook, log)
 	if err != nil {
 		return err
 	}
-	var es *elastic.Sink
-	if f.output == "elasticsearch" {
-		if es, err = newESSink(&f, stderr, notifier); err != nil {
-			return err
-		}
+	if notifier != nil {
+		go notifier.Run(ctx)
 	}
 
-	out := bufio.NewWriterSize(stdout, 256<<10)
+	// The output: standard output in --format, or Elasticsearch. Documents
+	// count for the summary, alerts and --fail-on once they are durable.
 	sum := summary.New()
-	var known, anyReport bool
-	var docs []*document.Document
-	enc := json.NewEncoder(out)
-	enc.SetEscapeHTML(false)
-	sink := pipeline.SinkFunc(func(d *document.Document) error {
-		anyReport = true
+	var (
+		out      pipeline.Output
+		es       *elastic.Sink
+		lines    *ndjson.Writer
+		known    atomic.Bool
+		anything atomic.Bool
+	)
+	switch {
+	case f.output == "elasticsearch":
+		if es, err = newESSink(&f, log); err != nil {
+			return err
+		}
+		out = deadlineOutput{es, f.es.timeout}
+	case f.format == "ndjson":
+		lines = ndjson.New(stdout)
+		out = lines
+	case f.format == "json":
+		lines = ndjson.NewArray(stdout)
+		out = lines
+	default:
+		out = pipeline.OutputFunc(func(*document.Document) error { return nil })
+	}
+	out = pipeline.Observe(out, func(d *document.Document) {
+		anything.Store(true)
 		if d.Rule != nil {
-			known = true
+			known.Store(true)
 		}
-		if es != nil {
-			if f.format == "table" {
-				sum.Add(d)
-			}
-			return es.Emit(d) // alerts go out when Elasticsearch has it
-		}
-		if notifier != nil {
-			defer notifier.Observe(d) // written below: durable for this output
-		}
-		switch f.format {
-		case "ndjson":
-			return enc.Encode(d)
-		case "json":
-			docs = append(docs, d)
-		default:
+		if f.format == "table" {
 			sum.Add(d)
 		}
-		return nil
+		if notifier != nil {
+			notifier.Observe(d)
+		}
 	})
 	cfg := pipeline.Config{
-		Assemble:    assemble.Config{MaxLines: f.maxLines, MaxHosts: f.maxHosts, Idle: f.idle, ContextLines: f.contextLine},
+		Assemble:    assemble.Config{MaxLines: f.maxLines, MaxHosts: f.maxHosts, Idle: f.idle, ContextLines: f.contextLine, MaxOpenBytes: f.maxOpenBytes},
 		DefaultHost: f.host,
 		Console:     f.host != "",
-		Clock:       pipeline.EventTime,
 	}
 	if cfg.DefaultHost == "" {
 		cfg.DefaultHost = "unknown"
 	}
-	p := pipeline.New(cfg, m, sink)
+	p := pipeline.New(cfg, m, out)
 
 	prog := newProgress(stderr, f.progress, inputs)
 	defer prog.stop()
 	var cut uint64
+	var runErr error
 	for _, in := range inputs {
-		n, err := scanInput(p, in, stdin, f.maxLineLen, prog)
+		n, err := scanInput(ctx, p, in, stdin, f.maxLineLen, prog)
 		cut += n
 		if err != nil {
-			return &exitError{code: exitError_, err: err}
+			runErr = err
+			break
 		}
-	}
-	if err := p.Close(assemble.EOF); err != nil {
-		return &exitError{code: exitError_, err: err}
 	}
 	prog.stop()
+	// Close the reports still open: at the end of the input, or at a
+	// signal (as shutdown, written before exiting). A failed output gets
+	// nothing more.
+	reason, closeCtx := assemble.EOF, ctx
+	if stoppedBy(ctx) != nil {
+		reason = assemble.Shutdown
+		var cancel context.CancelFunc
+		closeCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), f.es.timeout)
+		defer cancel()
+	}
+	if runErr == nil || stoppedBy(ctx) != nil {
+		if err := p.Close(closeCtx, reason); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	var deadLettered uint64
 	if es != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), f.es.timeout)
-		err := es.Close(ctx)
+		esCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.es.timeout)
+		err := es.Close(esCtx)
 		cancel()
 		st := es.Stats()
+		deadLettered = st.DeadLettered
 		fmt.Fprintf(stderr, "oopsflow: elasticsearch %s: %d indexed, %d already there, %d dead-lettered, %d retries, %d requests, %d bytes\n",
 			es.Index(), st.Indexed, st.Duplicates, st.DeadLettered, st.Retried, st.Requests, st.BytesSent)
+		if err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if lines != nil {
+		if err := lines.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if f.format == "table" && runErr == nil {
+		bw := bufio.NewWriter(stdout)
+		if err := sum.Render(bw, summary.Style{Color: stdoutTTY && os.Getenv("NO_COLOR") == ""}); err == nil {
+			err = bw.Flush()
+		}
 		if err != nil {
-			return &exitError{code: exitError_, err: err}
-		}
-		if f.format != "table" {
-			f.format = "none"
+			runErr = fmt.Errorf("write output: %w", err)
 		}
 	}
-	switch f.format {
-	case "json":
-		if docs == nil {
-			docs = []*document.Document{}
-		}
-		e := json.NewEncoder(out)
-		e.SetEscapeHTML(false)
-		e.SetIndent("", "  ")
-		if err := e.Encode(docs); err != nil {
-			return err
-		}
-	case "table":
-		if err := sum.Render(out, summary.Style{Color: stdoutTTY && os.Getenv("NO_COLOR") == ""}); err != nil {
-			return err
-		}
-	}
-	if err := out.Flush(); err != nil {
-		return fmt.Errorf("write output: %w", err)
-	}
-	if err := closeNotifier(notifier, stderr, f.stats); err != nil {
-		return &exitError{code: exitError_, err: err}
+	if err := closeNotifier(notifier, stderr, f.stats); err != nil && runErr == nil {
+		runErr = err
 	}
 	if f.stats || (isTerminal(stderr) && f.format != "table") {
 		s := p.Stats()
-		fmt.Fprintf(stderr, "oopsflow: %d lines (%d kernel, %d undecodable, %d cut to --max-line-bytes), %d reports (%d known, %d truncated), %d hosts evicted\n",
-			s.Lines, s.KernelLines, s.Undecodable, cut, s.Reports, s.Known, s.Assemble.Truncated, s.Assemble.EvictedHosts)
+		fmt.Fprintf(stderr, "oopsflow: %d lines (%d kernel, %d undecodable, %d cut to --max-line-bytes), %d reports (%d known, %d truncated, %d closed at the memory bound), %d hosts evicted\n",
+			s.Lines, s.KernelLines, s.Undecodable, cut, s.Reports, s.Known, s.Assemble.Truncated, s.Assemble.MemoryLimit, s.Assemble.EvictedHosts)
 	}
 	switch {
-	case f.failOn == "known" && known, f.failOn == "any" && anyReport:
+	case runErr != nil:
+		return &exitError{code: exitError_, err: runErr}
+	case deadLettered > 0:
+		return &exitError{code: exitDeadLetter, err: fmt.Errorf("%d document(s) rejected by Elasticsearch were written to %s", deadLettered, es.DeadLetterName())}
+	case f.failOn == "known" && known.Load(), f.failOn == "any" && anything.Load():
 		return &exitError{code: exitFailOn}
 	}
 	return nil
 }
 
+// deadlineOutput bounds each write to Elasticsearch: a full sink that makes
+// no room within timeout (Elasticsearch unreachable) fails the scan instead
+// of hanging it.
+type deadlineOutput struct {
+	s       *elastic.Sink
+	timeout time.Duration
+}
+
+func (o deadlineOutput) Write(ctx context.Context, d *document.Document, done func(error)) error {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	return o.s.Write(ctx, d, done)
+}
+
 // scanInput feeds one file (or stdin for "-") into the pipeline, unzipping
 // gzip input. It returns the number of lines cut to the length limit.
-func scanInput(p *pipeline.Pipeline, name string, stdin io.Reader, maxLine int, prog *progress) (uint64, error) {
+func scanInput(ctx context.Context, p *pipeline.Pipeline, name string, stdin io.Reader, maxLine int, prog *progress) (uint64, error) {
 	var r io.Reader
 	if name == "-" {
 		r = stdin
@@ -263,7 +295,7 @@ func scanInput(p *pipeline.Pipeline, name string, stdin io.Reader, maxLine int, 
 		r = br
 	}
 	p.SetSource(document.Source{File: name})
-	cut, err := pipeline.Feed(p, r, maxLine)
+	cut, err := pipeline.Feed(ctx, p, r, maxLine)
 	if err != nil {
 		return cut, fmt.Errorf("%s: %w", name, err)
 	}
@@ -271,13 +303,12 @@ func scanInput(p *pipeline.Pipeline, name string, stdin io.Reader, maxLine int, 
 }
 
 func loadMatcher(dir string) (*matcher.Matcher, error) {
-	fsys := signatures.FS
 	var sigs []*matcher.Signature
 	var err error
 	if dir != "" {
-		sigs, err = matcher.Load(os.DirFS(dir))
+		sigs, err = matcher.LoadDir(dir)
 	} else {
-		sigs, err = matcher.Load(fsys)
+		sigs, err = matcher.Load(signatures.FS)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("knowledge base: %w", err)
@@ -387,22 +418,13 @@ func humanBytes(n int64) string {
 }
 
 // newESSink connects the Elasticsearch sink of scan --output elasticsearch.
-func newESSink(f *scanFlags, stderr io.Writer, notifier *alert.Notifier) (*elastic.Sink, error) {
+func newESSink(f *scanFlags, log *slog.Logger) (*elastic.Sink, error) {
 	cfg, err := f.es.config()
 	if err != nil {
 		return nil, err
 	}
-	if f.deadLetter != "" {
-		dl, err := elastic.OpenDeadLetterFile(f.deadLetter)
-		if err != nil {
-			return nil, &exitError{code: exitError_, err: err}
-		}
-		cfg.DeadLetter = dl
-	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if notifier != nil {
-		cfg.OnDone = func(d *document.Document, _ elastic.Outcome) { notifier.Observe(d) }
-	}
+	cfg.DeadLetterPath = f.deadLetter
+	cfg.Logger = log
 	s, err := elastic.NewSink(cfg)
 	if err != nil {
 		return nil, &exitError{code: exitError_, err: err}

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/oopsflow/oopsflow/dashboards"
 	"github.com/oopsflow/oopsflow/processor/elastic"
 )
 
-func setupCmd(args []string, stdout, stderr io.Writer) error {
+func setupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("setup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var es esFlags
@@ -47,7 +46,7 @@ func setupCmd(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--kibana-ca: %w", err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, es.timeout)
 	defer cancel()
 	res, err := elastic.Setup(ctx, cfg, kb, dashboards.KernelOops)
 	if res != nil {

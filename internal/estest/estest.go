@@ -8,8 +8,10 @@
 // checks), PUT _ilm/policy, _component_template, _index_template, and _bulk
 // parsed line by line as Elasticsearch does, with create semantics per _id
 // (a second create of an _id is a 409), data streams accepting only create,
-// and faults on demand: 429 per item or per request, 5xx, slow answers,
-// connection resets ("down") and mapping errors.
+// and faults on demand: 429 per item or per request, 5xx for a while, any
+// per-item error (403 security, 404 missing data stream, ...), answers that
+// never come, slow answers, answers that leave items out, connection resets
+// ("down"), 401 for wrong credentials and mapping errors.
 //
 // Kibana: POST /api/saved_objects/_import, checking multipart, the .ndjson
 // file name, the kbn-xsrf header, unique objects and resolvable references,
@@ -49,10 +51,23 @@ type Server struct {
 
 	// Faults.
 	failRequests []int                         // statuses for the next bulk requests, consumed in order
-	reject429    int                           // reject this many next items with 429
+	failStatus   int                           // status of every bulk request until failUntil
+	failUntil    time.Time                     //
+	itemFaults   []ItemFault                   // errors for the next items, consumed in order
 	down         bool                          // reset connections
+	hang         chan struct{}                 // when not nil, bulk requests wait for it to close
 	delay        time.Duration                 // before answering bulk requests
+	dropItems    int                           // answer this many next bulk requests without their last item
 	mappingError func(doc map[string]any) bool // reject matching documents with a 400 mapping error
+}
+
+// ItemFault is an error for bulk items: the next Count items (that are not
+// already there) fail with Status, Type and Reason and are not stored.
+type ItemFault struct {
+	Status int
+	Type   string
+	Reason string
+	Count  int
 }
 
 // New starts a server answering as Elasticsearch version (e.g. "8.15.0").
@@ -85,7 +100,48 @@ func (s *Server) FailNextRequests(statuses ...int) {
 }
 
 // Reject429 rejects the next n bulk items with 429 es_rejected_execution_exception.
-func (s *Server) Reject429(n int) { s.mu.Lock(); s.reject429 += n; s.mu.Unlock() }
+func (s *Server) Reject429(n int) {
+	s.FailItems(ItemFault{Status: 429, Type: "es_rejected_execution_exception", Reason: "rejected execution of coordinating operation", Count: n})
+}
+
+// FailItems queues per-item errors (403 security_exception, 404
+// index_not_found_exception, ...), consumed in order.
+func (s *Server) FailItems(f ...ItemFault) {
+	s.mu.Lock()
+	s.itemFaults = append(s.itemFaults, f...)
+	s.mu.Unlock()
+}
+
+// FailFor answers every bulk request with status for d (5xx for a while).
+func (s *Server) FailFor(status int, d time.Duration) {
+	s.mu.Lock()
+	s.failStatus, s.failUntil = status, time.Now().Add(d)
+	s.mu.Unlock()
+}
+
+// Hang makes bulk requests wait without answering (true) until Hang(false);
+// a client that gives up closes its connection.
+func (s *Server) Hang(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case on && s.hang == nil:
+		s.hang = make(chan struct{})
+	case !on && s.hang != nil:
+		close(s.hang)
+		s.hang = nil
+	}
+}
+
+// DropItems answers the next n bulk requests without their last item (the
+// item is stored all the same): a broken answer a client must not trust.
+func (s *Server) DropItems(n int) { s.mu.Lock(); s.dropItems += n; s.mu.Unlock() }
+
+// Close unblocks hung requests and shuts the server down.
+func (s *Server) Close() {
+	s.Hang(false)
+	s.Server.Close()
+}
 
 // SetDown makes the server reset every connection (true) or serve again.
 func (s *Server) SetDown(down bool) { s.mu.Lock(); s.down = down; s.mu.Unlock() }
@@ -267,17 +323,27 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
 	s.bulkBytes += int64(len(body))
-	delay := s.delay
+	delay, hang := s.delay, s.hang
 	var fail int
 	if len(s.failRequests) > 0 {
 		fail, s.failRequests = s.failRequests[0], s.failRequests[1:]
 	}
+	if fail == 0 && time.Now().Before(s.failUntil) {
+		fail = s.failStatus
+	}
 	s.mu.Unlock()
+	if hang != nil {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if delay > 0 {
 		time.Sleep(delay)
 	}
 	if fail != 0 {
-		typ := map[int]string{429: "es_rejected_execution_exception", 502: "bad_gateway", 503: "unavailable_shards_exception", 504: "timeout"}[fail]
+		typ := map[int]string{429: "es_rejected_execution_exception", 500: "internal_server_error", 502: "bad_gateway", 503: "unavailable_shards_exception", 504: "timeout"}[fail]
 		writeJSON(w, fail, esError(typ, "injected failure"))
 		return
 	}
@@ -329,6 +395,12 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 400, esError("illegal_argument_exception", "The bulk request must be terminated by a newline [\\n]"))
 		return
 	}
+	s.mu.Lock()
+	if s.dropItems > 0 && len(items) > 0 {
+		s.dropItems--
+		items = items[:len(items)-1]
+	}
+	s.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"took": 1, "errors": hasErrors, "items": items})
 }
 
@@ -351,9 +423,12 @@ func (s *Server) bulkItem(op, index, id string, source []byte) (map[string]any, 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.reject429 > 0 {
-		s.reject429--
-		return fail(429, "es_rejected_execution_exception", "rejected execution of coordinating operation")
+	if len(s.itemFaults) > 0 {
+		f := &s.itemFaults[0]
+		if f.Count--; f.Count <= 0 {
+			s.itemFaults = s.itemFaults[1:]
+		}
+		return fail(f.Status, f.Type, f.Reason)
 	}
 	if s.mappingError != nil && s.mappingError(doc) {
 		return fail(400, "document_parsing_exception", "[1:2] failed to parse field [oops.cpu] of type [long] in document with id '"+id+"'")

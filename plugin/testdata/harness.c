@@ -13,6 +13,8 @@
  *   init N key=value;key=value...      answer: init N = RET
  *   flush N FILE                        answer: flush N = RET
  *   flushpar N FILE1 FILE2              two threads, same instance (workers 2)
+ *   retry N FILE TRIES MS               flush FILE until FLB_OK, at most TRIES times, MS ms apart (Fluent
+ *                                       Bit's scheduler retrying a chunk); answer: retry N = RET after K
  *   flushnull FILE                      FlushCtx with no context
  *   bench N ROUNDS RECORDS FILE...      flush each file in turn, ROUNDS times (RECORDS records per
  *                                       round); answer: bench records=R seconds=S
@@ -261,6 +263,23 @@ int main(int argc, char **argv)
             run_flushes(&job, 1);
             free(job.data);
             printf("flush %d = %d\n", n, job.ret);
+        } else if (strcmp(cmd, "retry") == 0) {
+            int n = atoi(strtok(NULL, " "));
+            struct flush_job job = {.ctx = ctxs[n]->remote_context};
+            job.data = read_file(strtok(NULL, " "), &job.len);
+            int tries = atoi(strtok(NULL, " "));
+            int ms = atoi(strtok(NULL, " "));
+            int k = 0;
+            for (k = 1; k <= tries; k++) {
+                run_flushes(&job, 1);
+                if (job.ret == 1) {
+                    break;
+                }
+                struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+            free(job.data);
+            printf("retry %d = %d after %d\n", n, job.ret, k > tries ? tries : k);
         } else if (strcmp(cmd, "flushpar") == 0) {
             int n = atoi(strtok(NULL, " "));
             struct flush_job jobs[2];

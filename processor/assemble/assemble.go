@@ -14,11 +14,27 @@
 // to release TCP socket in state 10") become the report's context.
 //
 // Memory is bounded by Config: lines and bytes per report, context lines per
-// stream, streams per host, hosts (least recently seen evicted first), and
-// idle time after which an open report is closed.
+// stream, streams per host, hosts (least recently seen evicted first), idle
+// time after which an open report is closed, and a byte budget over all of
+// it (Config.MaxOpenBytes, or a Budget shared by several assemblers): over
+// budget, the oldest open report is closed as truncated (memory_limit).
+//
+// Time. Every decision that changes what a report contains is taken on log
+// time (the clock given to Add and Advance) and on content, never on the
+// wall clock, so that the same lines give the same reports whatever path
+// they took and however fast they came. Streaming front ends also close,
+// with AdvanceWall, the reports of streams that received nothing for a long
+// wall-clock time (a host that died mid-report on a quiet stream).
+//
+// Order. Reports closed together (by Advance, AdvanceWall or Flush) are
+// emitted in the order they started, so the same input gives the same output
+// in the same order.
 package assemble
 
 import (
+	"cmp"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/oopsflow/oopsflow/processor/logline"
@@ -41,6 +57,9 @@ const (
 	EOF        EndReason = "eof"         // the input ended
 	Shutdown   EndReason = "shutdown"    // the process is stopping
 	Evicted    EndReason = "evicted"     // host or stream evicted to bound memory
+	// MemoryLimit: the oldest open report, closed because the open reports
+	// and context lines together reached the byte budget.
+	MemoryLimit EndReason = "memory_limit"
 )
 
 // Config bounds the assembler. Zero fields take the defaults of DefaultConfig.
@@ -57,7 +76,32 @@ type Config struct {
 	// TrailerIdle closes a report that printed its end marker and is only
 	// waiting for a "Kernel panic" line, sooner than Idle (default 2s).
 	TrailerIdle time.Duration
+	// MaxOpenBytes bounds the bytes held in open reports and context lines
+	// (default 64 MiB). Ignored when Budget is set.
+	MaxOpenBytes int64
+	// Budget, when not nil, is shared with other assemblers (one per Kafka
+	// partition): the bound is then per process.
+	Budget *Budget
 }
+
+// Budget is a byte bound shared by several assemblers. Each assembler charges
+// what it holds and, when the total is over the limit, closes its own oldest
+// open report. Safe for concurrent use.
+type Budget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// NewBudget returns a budget of limit bytes.
+func NewBudget(limit int64) *Budget { return &Budget{limit: limit} }
+
+// Used returns the bytes charged now.
+func (b *Budget) Used() int64 { return b.used.Load() }
+
+// Limit returns the bound.
+func (b *Budget) Limit() int64 { return b.limit }
+
+func (b *Budget) over() bool { return b.used.Load() > b.limit }
 
 // DefaultConfig returns the default bounds.
 func DefaultConfig() Config {
@@ -72,6 +116,7 @@ func DefaultConfig() Config {
 		Idle:              30 * time.Second,
 		TrailerLines:      60,
 		TrailerIdle:       2 * time.Second,
+		MaxOpenBytes:      64 << 20,
 	}
 }
 
@@ -86,6 +131,7 @@ func (c Config) withDefaults() Config {
 	orDefault(&c.Idle, d.Idle)
 	orDefault(&c.TrailerLines, d.TrailerLines)
 	orDefault(&c.TrailerIdle, d.TrailerIdle)
+	orDefault(&c.MaxOpenBytes, d.MaxOpenBytes)
 	switch {
 	case c.ContextLines < 0: // explicitly none
 		c.ContextLines = 0
@@ -96,7 +142,7 @@ func (c Config) withDefaults() Config {
 }
 
 // orDefault replaces a zero or negative setting with its default.
-func orDefault[T int | time.Duration](v *T, def T) {
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
 	if *v <= 0 {
 		*v = def
 	}
@@ -132,9 +178,11 @@ type Stats struct {
 	Lines        uint64 // kernel lines added
 	Reports      uint64 // reports emitted
 	Truncated    uint64 // reports emitted with Truncated set
-	EvictedHosts uint64 // hosts evicted to honour MaxHosts
+	EvictedHosts uint64 // hosts evicted to honour MaxHosts or the byte budget
 	CutLines     uint64 // lines dropped or shortened by the caps
 	Interleaved  uint64 // unrelated lines found inside a report (kept out of it)
+	MemoryLimit  uint64 // reports closed early to stay within the byte budget
+	Bytes        int64  // bytes held now (open reports and context lines)
 }
 
 // An Assembler is not safe for concurrent use; the pipeline owns one.
@@ -146,6 +194,9 @@ type Assembler struct {
 	head, tail *host
 	open       map[*stream]struct{}
 	stats      Stats
+	budget     *Budget
+	held       int64     // bytes this assembler has charged to budget
+	wall       time.Time // wall clock as last given to SetWall
 }
 
 type host struct {
@@ -156,8 +207,10 @@ type host struct {
 
 type streamKey struct{ boot, caller string }
 
+// ctxLine is a remembered line. Its buffer is reused as the ring turns, so
+// remembering a line costs a copy but no allocation once the ring is full.
 type ctxLine struct {
-	text      string
+	text      []byte
 	t         time.Time
 	up        time.Duration
 	hasUptime bool
@@ -178,27 +231,47 @@ type stream struct {
 	phase    phase
 	rep      *Report
 	bytes    int
-	trace    bool // a "Call Trace:" line was seen
-	frames   int  // body lines after the trace start
-	trailer  int  // lines in the trailer
-	strays   int  // consecutive non-report lines after the trace started
-	ended    bool // an end marker was seen
-	lastSeen time.Time
+	trace    bool      // a "Call Trace:" line was seen
+	frames   int       // body lines after the trace start
+	trailer  int       // lines in the trailer
+	strays   int       // consecutive non-report lines after the trace started
+	ended    bool      // an end marker was seen
+	lastSeen time.Time // log clock at the stream's last line
+	lastWall time.Time // wall clock (SetWall) at the stream's last line
+	untimed  bool      // the stream's last line carried no wall-clock time
 	ring     []ctxLine // recent lines while waiting (bounded by ContextLines)
+	ringHead int       // index of the oldest line once the ring is full
+	ringLen  int       // lines in the ring
+	cost     int64     // bytes charged for the open report
 }
 
 // New returns an Assembler that calls emit for every finished report.
 func New(cfg Config, emit func(*Report)) *Assembler {
+	cfg = cfg.withDefaults()
+	b := cfg.Budget
+	if b == nil {
+		b = NewBudget(cfg.MaxOpenBytes)
+	}
 	return &Assembler{
-		cfg:   cfg.withDefaults(),
-		emit:  emit,
-		hosts: make(map[string]*host),
-		open:  make(map[*stream]struct{}),
+		cfg:    cfg,
+		emit:   emit,
+		hosts:  make(map[string]*host),
+		open:   make(map[*stream]struct{}),
+		budget: b,
 	}
 }
 
 // Stats returns the counters so far.
-func (a *Assembler) Stats() Stats { return a.stats }
+func (a *Assembler) Stats() Stats {
+	s := a.stats
+	s.Bytes = a.held
+	return s
+}
+
+// SetWall sets the wall clock that AdvanceWall compares the streams' last
+// lines with. Streaming front ends call it as time passes (a coarse clock is
+// enough); batch input never needs it.
+func (a *Assembler) SetWall(t time.Time) { a.wall = t }
 
 // OpenReports returns the number of reports currently being assembled.
 func (a *Assembler) OpenReports() int { return len(a.open) }
@@ -226,8 +299,49 @@ func (a *Assembler) Discard() {
 		st.phase = waiting
 		delete(a.open, st)
 	}
+	a.forget()
+}
+
+// forget drops every host and gives the bytes back to the budget.
+func (a *Assembler) forget() {
 	a.hosts = make(map[string]*host)
 	a.head, a.tail = nil, nil
+	a.charge(-a.held)
+}
+
+// Per-item costs charged to the budget beyond the bytes of the text: string
+// and slice headers, allocation rounding, map entries.
+const (
+	lineOverhead = 32
+	hostOverhead = 256
+)
+
+// charge adds n bytes (negative to give back) to the budget.
+func (a *Assembler) charge(n int64) {
+	a.held += n
+	a.budget.used.Add(n)
+}
+
+// enforce closes the oldest open reports, then drops the least recently seen
+// hosts' context lines, until the budget holds (or nothing is left here).
+func (a *Assembler) enforce() {
+	for a.budget.over() && a.held > 0 {
+		var oldest *stream
+		for st := range a.open {
+			if oldest == nil || st.rep.FirstPos < oldest.rep.FirstPos {
+				oldest = st
+			}
+		}
+		if oldest != nil {
+			a.stats.MemoryLimit++
+			a.close(oldest, MemoryLimit)
+			continue
+		}
+		if a.tail == nil {
+			return
+		}
+		a.evictHost(a.tail)
+	}
 }
 
 // Hosts returns the number of hosts with state.
@@ -243,6 +357,8 @@ func (a *Assembler) Add(l *logline.Line, now time.Time, pos int64) {
 	h := a.hostFor(l.Host)
 	st := a.streamFor(h, streamKey{l.Boot, l.Caller})
 	st.lastSeen = now
+	st.lastWall = a.wall
+	st.untimed = l.Time.IsZero()
 	text := l.Text
 	cut := false
 	if len(text) > a.cfg.MaxLineBytes {
@@ -251,6 +367,9 @@ func (a *Assembler) Add(l *logline.Line, now time.Time, pos int64) {
 		a.stats.CutLines++
 	}
 	a.step(st, l, text, cut, pos)
+	if a.budget.over() {
+		a.enforce()
+	}
 }
 
 func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos int64) {
@@ -422,16 +541,19 @@ func (a *Assembler) start(st *stream, hdr marker.Header, l *logline.Line, text [
 		FirstPos:  pos,
 	}
 	// Context: the remembered lines printed close enough before the header.
-	for i, c := range st.ring {
+	for i := 0; i < st.ringLen; i++ {
+		c := &st.ring[(st.ringHead+i)%len(st.ring)]
 		if !a.inWindow(c, l) {
 			continue
 		}
 		if len(r.Context) == 0 {
 			r.FirstPos = c.pos
 		}
-		r.Context = append(r.Context, st.ring[i].text)
+		r.Context = append(r.Context, string(c.text))
+		st.cost += int64(len(c.text)) + lineOverhead
 	}
-	st.ring = st.ring[:0]
+	a.charge(st.cost)
+	st.ringHead, st.ringLen = 0, 0
 	st.rep = r
 	st.phase = inReport
 	st.bytes, st.frames, st.trailer, st.strays = 0, 0, 0, 0
@@ -457,7 +579,7 @@ func (a *Assembler) oneLine(st *stream, hdr marker.Header, l *logline.Line, text
 // inWindow decides whether a remembered line is close enough in time to the
 // header to be its context: by kernel uptime when both have it, else by
 // wall-clock time, else (no time at all) only the line right before.
-func (a *Assembler) inWindow(c ctxLine, l *logline.Line) bool {
+func (a *Assembler) inWindow(c *ctxLine, l *logline.Line) bool {
 	w := a.cfg.ContextWindow
 	switch {
 	case c.hasUptime && l.HasUptime:
@@ -470,15 +592,31 @@ func (a *Assembler) inWindow(c ctxLine, l *logline.Line) bool {
 	return false
 }
 
+// remember keeps a line in the stream's ring of recent lines. The ring's
+// slots and their buffers are reused: no allocation once they have grown.
 func (a *Assembler) remember(st *stream, l *logline.Line, text []byte, pos int64) {
-	if a.cfg.ContextLines == 0 {
+	n := a.cfg.ContextLines
+	if n == 0 {
 		return
 	}
-	if len(st.ring) == a.cfg.ContextLines {
-		copy(st.ring, st.ring[1:])
-		st.ring = st.ring[:len(st.ring)-1]
+	var c *ctxLine
+	if st.ringLen < n {
+		if len(st.ring) <= st.ringLen {
+			st.ring = append(st.ring, ctxLine{})
+			a.charge(lineOverhead)
+		}
+		c = &st.ring[(st.ringHead+st.ringLen)%len(st.ring)]
+		st.ringLen++
+	} else {
+		c = &st.ring[st.ringHead]
+		st.ringHead = (st.ringHead + 1) % len(st.ring)
 	}
-	st.ring = append(st.ring, ctxLine{text: string(text), t: l.Time, up: l.Uptime, hasUptime: l.HasUptime, pos: pos})
+	before := cap(c.text)
+	c.text = append(c.text[:0], text...)
+	if grow := cap(c.text) - before; grow != 0 {
+		a.charge(int64(grow))
+	}
+	c.t, c.up, c.hasUptime, c.pos = l.Time, l.Uptime, l.HasUptime, pos
 }
 
 func (a *Assembler) appendLine(st *stream, text []byte, l *logline.Line, cut bool, pos int64) {
@@ -492,6 +630,9 @@ func (a *Assembler) appendLine(st *stream, text []byte, l *logline.Line, cut boo
 	}
 	r.Lines = append(r.Lines, string(text))
 	st.bytes += len(text)
+	cost := int64(len(text)) + lineOverhead
+	st.cost += cost
+	a.charge(cost)
 	if len(r.Lines) >= a.cfg.MaxLines || st.bytes >= a.cfg.MaxBytes {
 		a.close(st, MaxLines)
 	}
@@ -517,6 +658,8 @@ func (a *Assembler) close(st *stream, why EndReason) {
 	r.Truncated = a.truncated(st, why)
 	st.rep = nil
 	st.phase = waiting
+	a.charge(-st.cost)
+	st.cost = 0
 	delete(a.open, st)
 	if r.EndTime.IsZero() {
 		r.EndTime = r.Time
@@ -536,7 +679,7 @@ func (a *Assembler) truncated(st *stream, why EndReason) bool {
 		return false
 	}
 	switch why {
-	case MaxLines, Evicted:
+	case MaxLines, Evicted, MemoryLimit:
 		return true
 	}
 	kind := st.rep.Kind
@@ -558,29 +701,71 @@ func printsEndTrace(k marker.Kind) bool {
 	return false
 }
 
-// Advance closes reports whose streams have been quiet for Config.Idle as of
-// now. Call it as the clock moves (the pipeline does so once per second of
-// clock time).
+// Advance closes reports whose streams have been quiet for Config.Idle of
+// log time as of now, and reports that printed their end marker and waited
+// TrailerIdle for a trailer. Call it as the log clock moves (the pipeline
+// does so once per second of log time).
 func (a *Assembler) Advance(now time.Time) {
-	for st := range a.open {
+	a.closeWhere(func(st *stream) (EndReason, bool) {
 		quiet := now.Sub(st.lastSeen)
 		switch {
 		case quiet >= a.cfg.Idle:
-			a.close(st, Idle)
+			return Idle, true
 		case st.phase == inTrailer && st.ended && quiet >= a.cfg.TrailerIdle:
-			a.close(st, EndMarker)
+			return EndMarker, true
 		}
-	}
+		return "", false
+	})
+}
+
+// AdvanceWall closes, as idle, the reports that log time cannot close:
+// every open report when silent is set (the whole input has been quiet for
+// idle: no later line will move the log clock), and otherwise the reports
+// of streams whose lines carry no wall-clock time (kmsg, console) and that
+// received no line for idle of wall-clock time (see SetWall) as of now.
+func (a *Assembler) AdvanceWall(now time.Time, idle time.Duration, silent bool) {
+	a.closeWhere(func(st *stream) (EndReason, bool) {
+		if st.lastWall.IsZero() { // lines came before the wall clock was first set
+			st.lastWall = now
+		}
+		if silent || st.untimed && now.Sub(st.lastWall) >= idle {
+			return Idle, true
+		}
+		return "", false
+	})
 }
 
 // Flush closes every open report with the given reason (EOF or Shutdown)
 // and forgets all per-host state.
 func (a *Assembler) Flush(why EndReason) {
-	for st := range a.open {
-		a.close(st, why)
+	a.closeWhere(func(*stream) (EndReason, bool) { return why, true })
+	a.forget()
+}
+
+// closeWhere closes the open reports for which pick says so, in the order
+// the reports started.
+func (a *Assembler) closeWhere(pick func(*stream) (EndReason, bool)) {
+	type victim struct {
+		st  *stream
+		why EndReason
 	}
-	a.hosts = make(map[string]*host)
-	a.head, a.tail = nil, nil
+	var vs []victim
+	for st := range a.open {
+		if why, ok := pick(st); ok {
+			vs = append(vs, victim{st, why})
+		}
+	}
+	slices.SortFunc(vs, func(x, y victim) int { return compareStart(x.st.rep, y.st.rep) })
+	for _, v := range vs {
+		a.close(v.st, v.why)
+	}
+}
+
+// compareStart orders reports by their first position, then by host and
+// stream (positions may repeat when a front end gives none).
+func compareStart(x, y *Report) int {
+	return cmp.Or(cmp.Compare(x.FirstPos, y.FirstPos), cmp.Compare(x.Host, y.Host),
+		cmp.Compare(x.Boot, y.Boot), cmp.Compare(x.Caller, y.Caller))
 }
 
 func (a *Assembler) hostFor(name string) *host {
@@ -591,6 +776,7 @@ func (a *Assembler) hostFor(name string) *host {
 		}
 		h = &host{name: name, streams: make(map[streamKey]*stream, 1)}
 		a.hosts[name] = h
+		a.charge(hostOverhead)
 	} else if h == a.head {
 		return h
 	} else {
@@ -625,12 +811,32 @@ func (a *Assembler) evictHost(h *host) {
 	if h == nil {
 		return
 	}
+	var open []*stream
 	for _, st := range h.streams {
+		if st.rep != nil {
+			open = append(open, st)
+		}
+	}
+	slices.SortFunc(open, func(x, y *stream) int { return compareStart(x.rep, y.rep) })
+	for _, st := range open {
 		a.close(st, Evicted)
+	}
+	for _, st := range h.streams {
+		a.charge(-st.ringCost())
 	}
 	a.unlink(h)
 	delete(a.hosts, h.name)
+	a.charge(-hostOverhead)
 	a.stats.EvictedHosts++
+}
+
+// ringCost is what the stream's ring has charged to the budget.
+func (st *stream) ringCost() int64 {
+	var n int64
+	for i := range st.ring {
+		n += int64(cap(st.ring[i].text)) + lineOverhead
+	}
+	return n
 }
 
 func (a *Assembler) streamFor(h *host, k streamKey) *stream {
@@ -647,6 +853,7 @@ func (a *Assembler) streamFor(h *host, k streamKey) *stream {
 			}
 		}
 		a.close(victim, Evicted)
+		a.charge(-victim.ringCost())
 		delete(h.streams, victim.key)
 	}
 	st = &stream{host: h, key: k}

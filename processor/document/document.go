@@ -243,10 +243,13 @@ func Build(r *assemble.Report, o *oops.Oops, m matcher.Result, src Source, now t
 
 // ID is the deterministic document id: a hash of the host, the boot id, the
 // report's first-line time (kernel uptime when printed, which is the same
-// whichever path the line took; else the wall-clock time) and its header
-// line. Replaying the same log from Kafka, re-reading it in Fluent Bit or
-// re-scanning a file gives the same id, so at-least-once delivery never
-// duplicates a document.
+// whichever path the line took; else the wall-clock time) and the whole
+// report text. Replaying the same log from Kafka, re-reading it in Fluent
+// Bit or re-scanning a file assembles the same report and gives the same id,
+// so at-least-once delivery never duplicates a document; two different
+// reports get different ids even when they start with the same line in the
+// same second. Nothing that differs between front ends (line numbers,
+// offsets, the time oopsflow read the line) goes in.
 func ID(r *assemble.Report) string {
 	h := sha256.New()
 	h.Write([]byte(r.Host))
@@ -259,9 +262,9 @@ func ID(r *assemble.Report) string {
 	case !r.Time.IsZero():
 		h.Write([]byte("t:" + r.Time.UTC().Format(time.RFC3339Nano)))
 	}
-	h.Write([]byte{0})
-	if len(r.Lines) > 0 {
-		h.Write([]byte(r.Lines[0]))
+	for _, l := range r.Lines {
+		h.Write([]byte{0})
+		h.Write([]byte(l))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }

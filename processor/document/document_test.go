@@ -133,3 +133,22 @@ func TestIDDeterministic(t *testing.T) {
 		t.Fatal("reports at different times share an id")
 	}
 }
+
+// Two different reports printed in the same second by one host, with no
+// printk times and the same header line (a WARN_ON in a loop, say), get two
+// ids: Elasticsearch would otherwise keep the first and drop the second as
+// "already there".
+func TestIDSameSecondSameHeader(t *testing.T) {
+	a, b := report(), report()
+	a.HasUptime, b.HasUptime = false, false
+	b.Lines = append([]string(nil), b.Lines...)
+	b.Lines[4] = "RIP: 0010:_raw_spin_lock+0xd/0x20" // same header, another report
+	if ID(a) == ID(b) {
+		t.Fatal("two different reports in the same second share an id")
+	}
+	c := report()
+	c.HasUptime = false
+	if ID(a) != ID(c) {
+		t.Fatal("the same report read twice has two ids")
+	}
+}

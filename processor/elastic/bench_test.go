@@ -28,11 +28,11 @@ func realDocs(b *testing.B) []*document.Document {
 		b.Fatal(err)
 	}
 	var out []*document.Document
-	p := pipeline.New(pipeline.Config{}, matcher.New(sigs), pipeline.SinkFunc(func(d *document.Document) error { out = append(out, d); return nil }))
-	if _, err := pipeline.Feed(p, &buf, pipeline.DefaultMaxLine); err != nil {
+	p := pipeline.New(pipeline.Config{}, matcher.New(sigs), pipeline.OutputFunc(func(d *document.Document) error { out = append(out, d); return nil }))
+	if _, err := pipeline.Feed(context.Background(), p, &buf, pipeline.DefaultMaxLine); err != nil {
 		b.Fatal(err)
 	}
-	p.Close(assemble.EOF)
+	p.Close(context.Background(), assemble.EOF)
 	return out
 }
 
@@ -50,7 +50,7 @@ func BenchmarkSink(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, d := range ds {
-			if err := s.Emit(d); err != nil {
+			if err := s.Write(context.Background(), d, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

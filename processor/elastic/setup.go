@@ -54,13 +54,17 @@ type SetupResult struct {
 // template, and (when kb.URL is set) imports the dashboards. Every step is a
 // PUT or an overwrite import, so running it twice changes nothing.
 func Setup(ctx context.Context, es Config, kb KibanaConfig, dashboards []byte) (*SetupResult, error) {
-	client, err := NewClient(es)
+	var fatal error
+	client, err := NewClient(es, func(err error) { fatal = err })
 	if err != nil {
 		return nil, err
 	}
 	res := &SetupResult{}
 	info, err := client.Info(client.Info.WithContext(ctx))
 	if err != nil {
+		if fatal != nil {
+			err = fatal
+		}
 		return nil, fmt.Errorf("cannot reach Elasticsearch at %s: %w", where(es), err)
 	}
 	defer info.Body.Close()
@@ -124,7 +128,11 @@ func where(es Config) string {
 	if es.CloudID != "" {
 		return "cloud id " + strings.SplitN(es.CloudID, ":", 2)[0]
 	}
-	return strings.Join(es.Addresses, ",")
+	var out []string
+	for _, a := range es.Addresses {
+		out = append(out, Redact(a))
+	}
+	return strings.Join(out, ",")
 }
 
 // responseError turns an error answer into a clear error.
@@ -168,7 +176,7 @@ func reason(b []byte) string {
 func ImportDashboards(ctx context.Context, kb KibanaConfig, ndjson []byte) (int, error) {
 	u, err := url.Parse(strings.TrimRight(kb.URL, "/"))
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return 0, fmt.Errorf("kibana url %q: want http(s)://host:port", kb.URL)
+		return 0, fmt.Errorf("kibana url %q: want http(s)://host:port", Redact(kb.URL))
 	}
 	if kb.Space != "" {
 		u.Path += "/s/" + url.PathEscape(kb.Space)
@@ -204,7 +212,7 @@ func ImportDashboards(ctx context.Context, kb KibanaConfig, ndjson []byte) (int,
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("cannot reach Kibana at %s: %w", kb.URL, err)
+		return 0, fmt.Errorf("cannot reach Kibana at %s: %w", Redact(kb.URL), err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

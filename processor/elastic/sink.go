@@ -2,22 +2,34 @@
 // documents need there (templates, lifecycle, Kibana dashboards).
 //
 // The sink is go-elasticsearch's esutil.BulkIndexer with what it leaves to
-// its callers (see the notes on BulkIndexer): it never retries items, and it
-// accepts items without bound while Elasticsearch is down. So:
+// its callers (see the notes on BulkIndexer): it never retries items, it
+// accepts items without bound while Elasticsearch is down, and it trusts a
+// bulk response to answer every item. So:
 //
 //   - every document is a create with its deterministic _id into the data
 //     stream logs-kernel.oops-<namespace>; a 409 (already there) counts as
 //     success, so replays never duplicate;
 //   - whole requests are retried by the client transport on 429/502/503/504
-//     with exponential backoff; items that still fail, or that come back 429
-//     or 5xx, are queued again with capped backoff, without limit, until they
-//     are indexed or the sink is closed;
-//   - other item failures (mapping errors) are permanent: the document goes
-//     to the dead-letter sink with the reason and is counted;
-//   - at most MaxInFlight documents are held: Emit blocks beyond that, so a
-//     slow or absent Elasticsearch slows the pipeline instead of growing it;
-//   - OnDone reports each document when it is durable (indexed, already
-//     there, or dead-lettered), so callers commit or alert only then.
+//     with exponential backoff, each try bounded by RequestTimeout; a bulk
+//     response that does not answer every item is treated as a failed
+//     request (see guard.go);
+//   - an item that fails for a reason about the destination, not the
+//     document (429, 5xx, 403 security, 404 missing index or data stream,
+//     cluster blocks, a failed request) is queued again with capped backoff,
+//     without limit, until it is indexed or the sink is closed: it is never
+//     dead-lettered;
+//   - an item rejected for a reason about the document itself (mapping or
+//     parsing errors, too large) goes to the dead-letter file with the
+//     reason, and counts as durable there;
+//   - credentials Elasticsearch refuses (401) and certificates that do not
+//     verify are configuration errors: the sink fails at once (Err), every
+//     document in flight is reported lost, and Write refuses new ones;
+//   - at most MaxInFlight documents are held: Write blocks beyond that until
+//     its context ends, so a slow or absent Elasticsearch slows the pipeline
+//     instead of growing it, and never hangs a caller that has a deadline;
+//   - each document's done callback runs when it is durable (indexed, already
+//     there, or dead-lettered) or lost (a configuration error, or still
+//     pending when the sink is closed).
 package elastic
 
 import (
@@ -27,10 +39,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,23 +65,31 @@ type Config struct {
 	// InsecureSkipVerify turns TLS verification off. Never the default.
 	InsecureSkipVerify bool
 
-	Namespace     string        // data stream namespace (default "default")
-	FlushBytes    int           // bulk request size (default 2 MiB)
-	FlushInterval time.Duration // latest flush of a partial bulk request (default 1s)
-	Workers       int           // concurrent bulk requests (default 2)
-	MaxInFlight   int           // documents held until durable (default 5000)
-	MaxRetries    int           // transport retries of a whole request (default 3)
-	RetryBase     time.Duration // first backoff (default 200ms)
-	RetryMax      time.Duration // backoff cap (default 30s)
+	Namespace      string        // data stream namespace (default "default")
+	FlushBytes     int           // bulk request size (default 2 MiB)
+	FlushInterval  time.Duration // latest flush of a partial bulk request (default 1s)
+	Workers        int           // concurrent bulk requests (default 2)
+	MaxInFlight    int           // documents held until durable (default 5000)
+	MaxRetries     int           // transport retries of a whole request (default 3)
+	RetryBase      time.Duration // first backoff (default 200ms)
+	RetryMax       time.Duration // backoff cap (default 30s)
+	RequestTimeout time.Duration // one HTTP request, answer included (default 30s)
 
 	// DeadLetter receives documents Elasticsearch rejected for good.
-	// Default: a writer of NDJSON to stderr, never a silent drop.
+	// Default: the file DeadLetterPath, created at the first rejection.
 	DeadLetter DeadLetter
-	// OnDone is called once per document when it is durable. It may be
+	// DeadLetterPath is the default dead-letter file (default
+	// "oopsflow-dead-letter.ndjson" in the working directory).
+	DeadLetterPath string
+	// OnDone is called once per document with its outcome when it is
+	// durable (in addition to the document's own done callback). It may be
 	// called from several goroutines.
 	OnDone func(*document.Document, Outcome)
 	Logger *slog.Logger
 }
+
+// DefaultDeadLetterPath is the dead-letter file used when none is configured.
+const DefaultDeadLetterPath = "oopsflow-dead-letter.ndjson"
 
 // Outcome is how a document ended.
 type Outcome uint8
@@ -86,41 +107,45 @@ func (o Outcome) String() string {
 
 // Stats counts the sink's work.
 type Stats struct {
-	Emitted      uint64 // documents given to Emit
+	Emitted      uint64 // documents given to Write
 	Indexed      uint64
 	Duplicates   uint64
-	Retried      uint64 // item retries (429, 5xx, failed requests)
+	Retried      uint64 // item retries (429, 5xx, 403, 404, failed requests)
 	DeadLettered uint64
-	Abandoned    uint64 // not durable when the sink was closed
+	Abandoned    uint64 // lost: not durable when the sink was closed, or refused by a configuration error
 	InFlight     int
 	Requests     uint64 // bulk requests sent
 	BytesSent    uint64 // bulk bodies, uncompressed
 }
 
-// ErrClosed is returned by Emit after Close.
+// ErrClosed is returned by Write after Close.
 var ErrClosed = errors.New("elasticsearch sink closed")
 
 // DataStreamPrefix is the data stream name without its namespace.
 const DataStreamPrefix = "logs-kernel.oops-"
 
-// Sink indexes documents. Emit may be called from one goroutine at a time;
+// Sink indexes documents. Write may be called from several goroutines;
 // callbacks arrive on the indexer's goroutines.
 type Sink struct {
-	cfg    Config
-	log    *slog.Logger
-	bi     esutil.BulkIndexer
-	index  string
-	sem    chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
+	cfg   Config
+	log   *slog.Logger
+	bi    esutil.BulkIndexer
+	index string
+	sem   chan struct{}
+	stop  chan struct{} // closed by Close: blocked writers give up
+	fatal chan struct{} // closed when a configuration error is latched
 
 	// addMu orders Add against Close: adders hold it for reading and check
 	// closed, Close takes it for writing before closing the indexer (an Add
 	// after Close panics in esutil).
-	addMu  sync.RWMutex
-	closed atomic.Bool
-	mu     sync.Mutex // guards timers
-	timers map[*time.Timer]*pending
+	addMu    sync.RWMutex
+	closed   atomic.Bool
+	mu       sync.Mutex // guards timers, live, fatalErr, lastErr
+	timers   map[*time.Timer]*pending
+	live     map[*pending]struct{} // every document not yet finished or lost
+	fatalErr error
+	lastErr  string
+	progress chan struct{} // a document finished (capacity 1)
 
 	emitted, indexed, duplicates, retried, deadLettered, abandoned atomic.Uint64
 }
@@ -129,6 +154,8 @@ type pending struct {
 	doc      *document.Document
 	body     []byte
 	attempts int
+	done     func(error)
+	finished atomic.Bool
 }
 
 func (c Config) withDefaults() Config {
@@ -156,6 +183,12 @@ func (c Config) withDefaults() Config {
 	if c.RetryMax <= 0 {
 		c.RetryMax = 30 * time.Second
 	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 30 * time.Second
+	}
+	if c.DeadLetterPath == "" {
+		c.DeadLetterPath = DefaultDeadLetterPath
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -171,14 +204,57 @@ func (c Config) backoff(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// NewClient builds the go-elasticsearch client for cfg.
-func NewClient(cfg Config) (*elasticsearch.Client, error) {
+// CheckURL rejects an Elasticsearch or Kibana URL that cannot work, before
+// anything is sent: no scheme, a scheme other than http or https, no host.
+// The message never repeats credentials written in the URL.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("URL %q: not a URL", Redact(raw))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("URL %q: the scheme must be http:// or https://", Redact(raw))
+	}
+	if u.Host == "" {
+		return fmt.Errorf("URL %q: no host", Redact(raw))
+	}
+	return nil
+}
+
+// Redact returns a URL with the password of its user info replaced by
+// "xxxxx" (and a bare user name kept), for messages and logs. Text that is
+// not a URL comes back unchanged.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Not parseable, but it may still carry "user:password@".
+		if i, j := strings.Index(raw, "://"), strings.LastIndex(raw, "@"); i >= 0 && j > i {
+			return raw[:i+3] + "xxxxx" + raw[j:]
+		}
+		return raw
+	}
+	if u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// NewClient builds the go-elasticsearch client for cfg. Its transport bounds
+// every request by RequestTimeout and checks bulk answers (guard.go); onFatal,
+// when not nil, hears of configuration errors seen on the wire.
+func NewClient(cfg Config, onFatal func(error)) (*elasticsearch.Client, error) {
 	cfg = cfg.withDefaults()
 	if len(cfg.Addresses) == 0 && cfg.CloudID == "" {
 		return nil, errors.New("elasticsearch: give a URL or a Cloud ID")
 	}
+	for _, a := range cfg.Addresses {
+		if err := CheckURL(a); err != nil {
+			return nil, fmt.Errorf("elasticsearch: %w", err)
+		}
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = cfg.Workers * 2
+	tr.ResponseHeaderTimeout = cfg.RequestTimeout
 	if cfg.InsecureSkipVerify {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // explicit user choice
 	}
@@ -189,10 +265,23 @@ func NewClient(cfg Config) (*elasticsearch.Client, error) {
 		Username:      cfg.Username,
 		Password:      cfg.Password,
 		CACert:        cfg.CACert,
-		Transport:     tr,
+		Transport:     &guard{next: tr, timeout: cfg.RequestTimeout, onFatal: onFatal},
 		RetryOnStatus: []int{429, 502, 503, 504},
 		MaxRetries:    cfg.MaxRetries,
 		RetryBackoff:  cfg.backoff,
+	}
+	if cfg.CACert != nil {
+		// go-elasticsearch adds CACert to an *http.Transport it owns; with
+		// ours wrapped, add it here.
+		pool, err := certPool(cfg.CACert)
+		if err != nil {
+			return nil, err
+		}
+		if tr.TLSClientConfig == nil {
+			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		tr.TLSClientConfig.RootCAs = pool
+		esCfg.CACert = nil
 	}
 	c, err := elasticsearch.NewClient(esCfg)
 	if err != nil {
@@ -205,22 +294,26 @@ func NewClient(cfg Config) (*elasticsearch.Client, error) {
 // first flush; "oopsflow setup" checks the cluster.
 func NewSink(cfg Config) (*Sink, error) {
 	cfg = cfg.withDefaults()
-	client, err := NewClient(cfg)
-	if err != nil {
+	s := &Sink{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		index:    DataStreamPrefix + cfg.Namespace,
+		sem:      make(chan struct{}, cfg.MaxInFlight),
+		stop:     make(chan struct{}),
+		fatal:    make(chan struct{}),
+		timers:   map[*time.Timer]*pending{},
+		live:     map[*pending]struct{}{},
+		progress: make(chan struct{}, 1),
+	}
+	if err := CheckNamespace(cfg.Namespace); err != nil {
 		return nil, err
 	}
-	if cfg.DeadLetter == nil {
-		cfg.DeadLetter = NewFileDeadLetter(nopCloser{stderr()})
+	if s.cfg.DeadLetter == nil {
+		s.cfg.DeadLetter = NewLazyFileDeadLetter(cfg.DeadLetterPath)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Sink{
-		cfg:    cfg,
-		log:    cfg.Logger,
-		index:  DataStreamPrefix + cfg.Namespace,
-		sem:    make(chan struct{}, cfg.MaxInFlight),
-		ctx:    ctx,
-		cancel: cancel,
-		timers: map[*time.Timer]*pending{},
+	client, err := NewClient(cfg, s.setFatal)
+	if err != nil {
+		return nil, err
 	}
 	bi, err := esutil.NewBulkIndexer(esutil.BulkIndexerConfig{
 		Client:        client,
@@ -228,27 +321,106 @@ func NewSink(cfg Config) (*Sink, error) {
 		FlushBytes:    cfg.FlushBytes,
 		FlushInterval: cfg.FlushInterval,
 		OnError: func(_ context.Context, err error) {
+			s.noteErr(err.Error())
 			s.log.Warn("elasticsearch bulk request failed; items will be retried", "err", err)
 		},
 	})
 	if err != nil {
-		cancel()
 		return nil, fmt.Errorf("bulk indexer: %w", err)
 	}
 	s.bi = bi
 	return s, nil
 }
 
+// CheckNamespace rejects a data stream namespace Elasticsearch would refuse:
+// it must be lower case, without \ / * ? " < > | , # : or spaces, at most
+// 100 bytes.
+func CheckNamespace(ns string) error {
+	if ns == "" || len(ns) > 100 || strings.ContainsAny(ns, `\/*?"<>|,#: -`) || strings.ToLower(ns) != ns {
+		return fmt.Errorf("namespace %q: lower-case letters, digits, '_' and '.' only, at most 100 bytes", ns)
+	}
+	return nil
+}
+
 // Index is the data stream the sink writes to.
 func (s *Sink) Index() string { return s.index }
 
-// Emit queues a document. It blocks while MaxInFlight documents are not yet
-// durable (back-pressure) and returns ErrClosed once the sink is closing.
-func (s *Sink) Emit(d *document.Document) error {
+// DeadLetterName names where rejected documents go, for messages.
+func (s *Sink) DeadLetterName() string {
+	if n, ok := s.cfg.DeadLetter.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	return "the dead-letter sink"
+}
+
+// Err returns the configuration error that stopped the sink (refused
+// credentials, a certificate that does not verify), nil if none.
+func (s *Sink) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fatalErr
+}
+
+// LastError is the most recent request or item error, "" if none: what to
+// tell a user when documents do not become durable.
+func (s *Sink) LastError() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastErr
+}
+
+func (s *Sink) noteErr(msg string) {
+	s.mu.Lock()
+	s.lastErr = msg
+	s.mu.Unlock()
+}
+
+// setFatal latches a configuration error: documents in flight and those
+// waiting to be retried are lost, and Write refuses new ones.
+func (s *Sink) setFatal(err error) {
+	s.mu.Lock()
+	if s.fatalErr != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.fatalErr = err
+	s.lastErr = err.Error()
+	close(s.fatal)
+	var waiting []*pending
+	for t, p := range s.timers {
+		t.Stop()
+		delete(s.timers, t)
+		waiting = append(waiting, p)
+	}
+	s.mu.Unlock()
+	s.log.Error("elasticsearch: configuration error; no document can be indexed", "err", err)
+	for _, p := range waiting {
+		s.lose(p, err)
+	}
+}
+
+// Write queues a document. It blocks while MaxInFlight documents are not yet
+// durable (back-pressure), until ctx ends; with a ctx already done it only
+// tries. It fails at once after a configuration error or Close.
+func (s *Sink) Write(ctx context.Context, d *document.Document, done func(error)) error {
+	if err := s.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
 	select {
 	case s.sem <- struct{}{}:
-	case <-s.ctx.Done():
-		return ErrClosed
+	default:
+		select {
+		case s.sem <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("elasticsearch: %d documents waiting to be indexed: %w%s", len(s.sem), context.Cause(ctx), s.lastErrSuffix())
+		case <-s.fatal:
+			return s.Err()
+		case <-s.stop:
+			return ErrClosed
+		}
 	}
 	d.DataStream.Namespace = s.cfg.Namespace
 	body, err := json.Marshal(d)
@@ -257,60 +429,99 @@ func (s *Sink) Emit(d *document.Document) error {
 		return fmt.Errorf("encode document %s: %w", d.Event.ID, err)
 	}
 	s.emitted.Add(1)
-	return s.add(&pending{doc: d, body: body})
+	p := &pending{doc: d, body: body, done: done}
+	s.mu.Lock()
+	s.live[p] = struct{}{}
+	s.mu.Unlock()
+	s.add(p)
+	return nil
 }
 
-func (s *Sink) add(p *pending) error {
+func (s *Sink) lastErrSuffix() string {
+	if e := s.LastError(); e != "" {
+		return "; last error: " + e
+	}
+	return ""
+}
+
+func (s *Sink) add(p *pending) {
 	s.addMu.RLock()
 	defer s.addMu.RUnlock()
 	if s.closed.Load() {
-		s.abandon(p)
-		return ErrClosed
+		s.lose(p, ErrClosed)
+		return
+	}
+	if err := s.Err(); err != nil {
+		s.lose(p, err)
+		return
 	}
 	p.attempts++
-	err := s.bi.Add(s.ctx, esutil.BulkIndexerItem{
+	err := s.bi.Add(context.Background(), esutil.BulkIndexerItem{
 		Index:      s.index,
 		Action:     "create",
 		DocumentID: p.doc.Event.ID,
 		Body:       bytes.NewReader(p.body),
 		OnSuccess: func(context.Context, esutil.BulkIndexerItem, esutil.BulkIndexerResponseItem) {
-			s.done(p, Indexed)
+			s.finish(p, Indexed)
 		},
 		OnFailure: func(_ context.Context, _ esutil.BulkIndexerItem, res esutil.BulkIndexerResponseItem, err error) {
 			s.failed(p, res, err)
 		},
 	})
 	if err != nil {
-		// The indexer refuses only when its context is gone: closing.
-		s.abandon(p)
-		return fmt.Errorf("queue document %s: %w", p.doc.Event.ID, err)
+		s.lose(p, fmt.Errorf("queue document %s: %w", p.doc.Event.ID, err))
 	}
-	return nil
 }
 
+// failed sorts an item failure into its class (see the package doc).
 func (s *Sink) failed(p *pending, res esutil.BulkIndexerResponseItem, err error) {
-	switch {
-	case err == nil && res.Status == http.StatusConflict:
-		s.done(p, Duplicate)
-	case err != nil || res.Status == http.StatusTooManyRequests || res.Status >= 500:
-		reason := res.Error.Type
-		if err != nil {
-			reason = err.Error()
-		}
-		s.retry(p, reason)
-	default:
-		reason := fmt.Sprintf("%d %s: %s", res.Status, res.Error.Type, res.Error.Reason)
-		if werr := s.cfg.DeadLetter.Write(p.doc, reason); werr != nil {
-			// The dead-letter sink failing is not a reason to lose the
-			// document: keep retrying until someone fixes the mapping or the
-			// file system.
-			s.log.Error("dead-letter write failed; retrying the document", "id", p.doc.Event.ID, "err", werr)
-			s.retry(p, "dead-letter write failed")
-			return
-		}
-		s.log.Error("document rejected by elasticsearch; written to the dead-letter sink", "id", p.doc.Event.ID, "reason", reason)
-		s.done(p, DeadLettered)
+	if err == nil && res.Status == http.StatusConflict {
+		s.finish(p, Duplicate)
+		return
 	}
+	reason := itemReason(res, err)
+	if err != nil || !documentError(res) {
+		s.noteErr(reason)
+		s.retry(p, reason)
+		return
+	}
+	if werr := s.cfg.DeadLetter.Write(p.doc, reason); werr != nil {
+		// The dead-letter sink failing is not a reason to lose the
+		// document: keep retrying until someone fixes the mapping or the
+		// file system.
+		s.noteErr("dead-letter write failed: " + werr.Error())
+		s.log.Error("dead-letter write failed; retrying the document", "id", p.doc.Event.ID, "err", werr)
+		s.retry(p, "dead-letter write failed")
+		return
+	}
+	s.log.Error("document rejected by elasticsearch; written to the dead-letter file", "id", p.doc.Event.ID, "reason", reason, "file", s.DeadLetterName())
+	s.finish(p, DeadLettered)
+}
+
+func itemReason(res esutil.BulkIndexerResponseItem, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("%d %s: %s", res.Status, res.Error.Type, res.Error.Reason)
+}
+
+// documentError reports an item failure caused by the document itself,
+// which no retry can cure: everything 4xx except what is about the
+// destination (403 security, 404 missing index or data stream, 408, 409
+// handled before, 429) and cluster blocks.
+func documentError(res esutil.BulkIndexerResponseItem) bool {
+	switch {
+	case res.Status >= 500, res.Status < 400:
+		return false
+	case res.Status == http.StatusForbidden, res.Status == http.StatusNotFound,
+		res.Status == http.StatusRequestTimeout, res.Status == http.StatusTooManyRequests,
+		res.Status == http.StatusUnauthorized:
+		return false
+	case strings.Contains(res.Error.Type, "cluster_block"), strings.Contains(res.Error.Type, "index_not_found"),
+		strings.Contains(res.Error.Type, "security"), strings.Contains(res.Error.Type, "unavailable_shards"):
+		return false
+	}
+	return true
 }
 
 // retry queues the document again after a backoff, unless the sink closed.
@@ -318,26 +529,35 @@ func (s *Sink) retry(p *pending, reason string) {
 	s.retried.Add(1)
 	delay := s.cfg.backoff(p.attempts)
 	s.log.Debug("retrying document", "id", p.doc.Event.ID, "attempt", p.attempts, "reason", reason, "in", delay)
-	if s.closed.Load() {
-		s.abandon(p)
+	s.mu.Lock()
+	if s.closed.Load() || s.fatalErr != nil {
+		err := s.fatalErr
+		s.mu.Unlock()
+		if err == nil {
+			err = ErrClosed
+		}
+		s.lose(p, err)
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var t *time.Timer
 	t = time.AfterFunc(delay, func() {
 		s.mu.Lock()
 		_, ok := s.timers[t]
 		delete(s.timers, t)
 		s.mu.Unlock()
-		if ok { // else stopped and abandoned by Close
-			s.add(p) //nolint:errcheck // failures are counted as abandoned inside
+		if ok { // else stopped and lost by Close or a configuration error
+			s.add(p)
 		}
 	})
 	s.timers[t] = p
+	s.mu.Unlock()
 }
 
-func (s *Sink) done(p *pending, o Outcome) {
+func (s *Sink) finish(p *pending, o Outcome) {
+	if !p.finished.CompareAndSwap(false, true) {
+		return
+	}
+	s.forget(p)
 	switch o {
 	case Indexed:
 		s.indexed.Add(1)
@@ -350,11 +570,37 @@ func (s *Sink) done(p *pending, o Outcome) {
 		s.cfg.OnDone(p.doc, o)
 	}
 	<-s.sem
+	if p.done != nil {
+		p.done(nil)
+	}
+	s.signal()
 }
 
-func (s *Sink) abandon(*pending) {
+// lose reports a document that will not be durable.
+func (s *Sink) lose(p *pending, err error) {
+	if !p.finished.CompareAndSwap(false, true) {
+		return
+	}
+	s.forget(p)
 	s.abandoned.Add(1)
 	<-s.sem
+	if p.done != nil {
+		p.done(err)
+	}
+	s.signal()
+}
+
+func (s *Sink) forget(p *pending) {
+	s.mu.Lock()
+	delete(s.live, p)
+	s.mu.Unlock()
+}
+
+func (s *Sink) signal() {
+	select {
+	case s.progress <- struct{}{}:
+	default:
+	}
 }
 
 // Flush sends everything queued and waits for the requests to finish.
@@ -367,39 +613,63 @@ func (s *Sink) Flush(ctx context.Context) error {
 }
 
 // Close flushes and waits until every document is durable or ctx ends. Then
-// it stops the indexer; documents still pending are abandoned (counted, not
-// reported durable, so a Kafka consumer will not commit them) and Close
-// returns an error saying how many.
+// it stops the indexer; documents still pending are lost (counted, their
+// done called with an error, so a Kafka consumer does not commit them) and
+// Close returns an error saying how many and why.
 func (s *Sink) Close(ctx context.Context) error {
-	for len(s.sem) > 0 && ctx.Err() == nil {
+	for len(s.sem) > 0 && ctx.Err() == nil && s.Err() == nil {
 		s.bi.Flush(ctx) //nolint:errcheck // failures come back through the items
 		if len(s.sem) == 0 {
 			break
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(50 * time.Millisecond): // retries are waiting on their timers
+		case <-s.progress: // a document finished; retries may be waiting on timers
+		case <-s.fatal:
 		}
 	}
 	s.addMu.Lock()
 	s.closed.Store(true)
+	close(s.stop)
 	s.addMu.Unlock()
 	s.mu.Lock()
+	var waiting []*pending
 	for t, p := range s.timers {
 		t.Stop()
 		delete(s.timers, t)
-		s.abandon(p)
+		waiting = append(waiting, p)
 	}
 	s.mu.Unlock()
-	closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	cause := ErrClosed
+	if ctx.Err() != nil {
+		cause = fmt.Errorf("%w before the document was indexed: %w", ErrClosed, context.Cause(ctx))
+	}
+	for _, p := range waiting {
+		s.lose(p, cause)
+	}
+	// Items still in the indexer are lost too; a worker stuck in a request
+	// is not waited for past ctx (it finishes on its own, and its late
+	// callbacks find the items already lost).
+	closeCtx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	err := s.bi.Close(closeCtx) // items still in the indexer fail and are abandoned
-	s.cancel()
+	err := s.bi.Close(closeCtx)
+	s.mu.Lock()
+	var left []*pending
+	for p := range s.live {
+		left = append(left, p)
+	}
+	s.mu.Unlock()
+	for _, p := range left {
+		s.lose(p, cause)
+	}
 	if dlErr := s.cfg.DeadLetter.Close(); dlErr != nil && err == nil {
 		err = dlErr
 	}
 	if n := s.abandoned.Load(); n > 0 {
-		return fmt.Errorf("elasticsearch sink closed with %d document(s) not indexed", n)
+		if ferr := s.Err(); ferr != nil {
+			return fmt.Errorf("elasticsearch: %d document(s) not indexed: %w", n, ferr)
+		}
+		return fmt.Errorf("elasticsearch: %d document(s) not indexed%s", n, s.lastErrSuffix())
 	}
 	if err != nil {
 		return fmt.Errorf("close bulk indexer: %w", err)
@@ -422,7 +692,3 @@ func (s *Sink) Stats() Stats {
 		BytesSent:    bs.FlushedBytes,
 	}
 }
-
-type nopCloser struct{ io.Writer }
-
-func (nopCloser) Close() error { return nil }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,7 +83,7 @@ func run(t *testing.T, cfg Config, ds []*document.Document) *Sink {
 		t.Fatal(err)
 	}
 	for _, d := range ds {
-		if err := s.Emit(d); err != nil {
+		if err := s.Write(context.Background(), d, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -146,7 +147,7 @@ func TestDownThenBack(t *testing.T) {
 	go func() {
 		defer close(done)
 		for _, d := range ds {
-			if err := s.Emit(d); err != nil {
+			if err := s.Write(context.Background(), d, nil); err != nil {
 				t.Error(err)
 				return
 			}
@@ -215,7 +216,7 @@ func TestCloseWhileDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range docs(30, "e") {
-		if err := s.Emit(d); err != nil {
+		if err := s.Write(context.Background(), d, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -226,7 +227,7 @@ func TestCloseWhileDown(t *testing.T) {
 	if len(rec.outcomes) != 0 || s.Stats().InFlight != 0 {
 		t.Fatalf("abandoned documents reported done: %d, in flight %d", len(rec.outcomes), s.Stats().InFlight)
 	}
-	if err := s.Emit(docs(1, "f")[0]); err != ErrClosed {
+	if err := s.Write(context.Background(), docs(1, "f")[0], nil); err != ErrClosed {
 		t.Fatalf("emit after close: %v", err)
 	}
 }
@@ -258,7 +259,7 @@ func TestBackPressureBound(t *testing.T) {
 		}
 	}()
 	for _, d := range docs(200, "g") {
-		if err := s.Emit(d); err != nil {
+		if err := s.Write(context.Background(), d, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -283,3 +284,7 @@ func TestAPIKeyAuth(t *testing.T) {
 		t.Fatal("not indexed with the API key")
 	}
 }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }

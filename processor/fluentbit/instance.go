@@ -1,45 +1,62 @@
 // Package fluentbit is the logic of the Fluent Bit output plugin, without
 // the C ABI (plugin/ adapts that): one Instance per [OUTPUT] section, with
-// its own configuration, pipeline, sink and alerts, and no package-level
+// its own configuration, pipeline, output and alerts, and no package-level
 // state, so several instances live in one Fluent Bit.
 //
-// Retries. Fluent Bit redelivers a whole chunk after FLB_RETRY, possibly
-// after newer chunks. An instance therefore decides before it reads a
-// chunk: when its sink has no room (Elasticsearch slow or down) for longer
-// than Retry_Wait, it answers FLB_RETRY without having assembled a single
-// line of the chunk, so the redelivery is a first delivery. Every chunk it
-// does accept is remembered by its SHA-256 (a bounded set): a chunk
-// delivered again (after a Fluent Bit restart from filesystem storage, or
-// a retry Fluent Bit made on its own) is acknowledged without being
-// assembled twice. Documents themselves carry deterministic ids, so a
-// report that is re-assembled from re-read lines (kmsg re-reads the ring
-// buffer when Fluent Bit restarts) is not indexed twice.
+// Acknowledgement. Fluent Bit deletes a chunk (from memory, or from its
+// filesystem buffer) once the output answers FLB_OK, and sends it again
+// later after FLB_RETRY. An instance answers FLB_OK for a chunk only when
+// every line of it is durable: no report holding one of its lines is still
+// being assembled or waiting for the output, and every document made from it
+// is indexed (or already there, or dead-lettered) or written to the NDJSON
+// file. Otherwise it answers FLB_RETRY, and never blocks Fluent Bit's worker
+// for an outage:
+//
+//   - a chunk is read (its records fed to the pipeline) once, at its first
+//     delivery; the instance remembers it by a 128-bit hash, so a
+//     redelivery after FLB_RETRY is only the question "durable yet?", never
+//     a second reading;
+//   - a chunk whose lines sit in a report still being assembled is answered
+//     FLB_RETRY at once (more lines must come first); one whose documents
+//     are on their way to the output is given up to Retry_Wait to become
+//     durable;
+//   - while the output is full or failing, or Max_Pending_Chunks chunks are
+//     waiting for their answer, a new chunk is answered FLB_RETRY without
+//     being read, so its redelivery is a first delivery;
+//   - chunks acknowledged recently are remembered too: Fluent Bit sending
+//     one again (after a restart from its filesystem buffer) gets FLB_OK
+//     without a second reading;
+//   - documents carry deterministic ids, so a report assembled again from
+//     lines read again after a restart (kmsg replays the ring buffer) is not
+//     indexed twice.
+//
+// For nothing to be lost when Fluent Bit itself stops or dies, the input
+// must be buffered on disk (storage.type filesystem) and retries unlimited
+// (Retry_Limit no_limits): Fluent Bit drops a chunk whose retries run out.
+// See deploy/fluent-bit/README.md.
 //
 // What a refused chunk can still cost: if newer chunks are accepted before
 // it comes back, a report whose lines straddle it is assembled from lines
-// out of order. Keep Retry_Wait above the sink's usual latency and use
-// "workers 1" so flushes of one instance stay in order.
+// out of order. Use "workers 1" so flushes of one instance stay in order.
 package fluentbit
 
 import (
 	"context"
-	"crypto/sha256"
+	"errors"
 	"fmt"
+	"hash/maphash"
+	"log/slog"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/oopsflow/oopsflow/processor/alert"
 	"github.com/oopsflow/oopsflow/processor/assemble"
-	"github.com/oopsflow/oopsflow/processor/document"
 	"github.com/oopsflow/oopsflow/processor/elastic"
-	"github.com/oopsflow/oopsflow/processor/logline"
 	"github.com/oopsflow/oopsflow/processor/matcher"
+	"github.com/oopsflow/oopsflow/processor/ndjson"
 	"github.com/oopsflow/oopsflow/processor/pipeline"
 	"github.com/oopsflow/oopsflow/signatures"
-	"gopkg.in/yaml.v3"
 )
 
 // Fluent Bit's return codes.
@@ -51,138 +68,96 @@ const (
 
 // Instance is one [OUTPUT] section.
 type Instance struct {
-	ID string
+	ID  string
+	cfg Config
+	log *slog.Logger
 
-	mu        sync.Mutex // flushes of one instance may run concurrently (workers > 1)
-	pipe      *pipeline.Pipeline
-	sink      *elastic.Sink     // nil for NDJSON
-	file      *os.File          // NDJSON output, nil for stdout
-	notifier  *alert.Notifier   // nil without receivers
-	seen      map[[32]byte]bool // accepted chunks
-	seenOrder [][32]byte        // FIFO for the bound
-	retryWait time.Duration
-	maxFlight int
-	stop      context.CancelFunc
-	ticker    sync.WaitGroup
-	log       func(format string, args ...any)
-	closed    bool
-	stats     Stats
+	// mu guards everything below; flushes of one instance may run
+	// concurrently (workers > 1). It is not held while a flush waits for
+	// documents to become durable.
+	mu       sync.Mutex
+	pipe     *pipeline.Pipeline
+	sink     *elastic.Sink  // nil for NDJSON
+	file     *ndjson.Writer // NDJSON output, nil for Elasticsearch
+	notifier *alert.Notifier
+	next     int64                 // position of the last record read
+	pending  map[chunkKey]*chunk   // read, not yet acknowledged
+	acked    map[chunkKey]struct{} // acknowledged recently (bounded FIFO)
+	ackOrder []chunkKey
+	seeds    [2]maphash.Seed
+	stop     context.CancelFunc
+	ticker   sync.WaitGroup
+	closed   bool
+	stats    Stats
+}
+
+type chunkKey [2]uint64
+
+// chunk is a chunk that was read: its records are the positions first..last.
+type chunk struct {
+	first, last int64
 }
 
 // Stats counts an instance's work.
 type Stats struct {
-	Chunks, Records, Skipped, Duplicates, Retries uint64
+	Chunks     uint64 // chunks read
+	Records    uint64 // records read
+	Skipped    uint64 // records that were no log line
+	Acked      uint64 // FLB_OK answers
+	Duplicates uint64 // chunks delivered again after they were acknowledged
+	Retries    uint64 // FLB_RETRY answers
+	Refused    uint64 // of which for chunks not read (output full or failing)
+	Pending    int    // chunks read and not yet acknowledged
 }
 
-const maxSeenChunks = 4096
+const maxAcked = 4096
 
-// New configures an instance from get(key), which returns "" for absent
-// keys. Invalid values are errors naming the key.
-func New(get func(key string) string, logf func(format string, args ...any)) (*Instance, error) {
-	in := &Instance{ID: get("Id"), seen: map[[32]byte]bool{}, log: logf}
-	if in.ID == "" {
-		in.ID = "oopsflow"
-	}
-	intKey := func(key string, def int) (int, error) {
-		v := get(key)
-		if v == "" {
-			return def, nil
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("%s: %q is not a positive integer", key, v)
-		}
-		return n, nil
-	}
-	durKey := func(key string, def time.Duration) (time.Duration, error) {
-		v := get(key)
-		if v == "" {
-			return def, nil
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return 0, fmt.Errorf("%s: %q is not a duration such as 30s", key, v)
-		}
-		return d, nil
-	}
-	var err error
-	cfg := pipeline.Config{Clock: pipeline.WallClock}
-	if cfg.Assemble.MaxLines, err = intKey("Max_Report_Lines", 0); err != nil {
-		return nil, err
-	}
-	if cfg.Assemble.MaxHosts, err = intKey("Max_Hosts", 0); err != nil {
-		return nil, err
-	}
-	if cfg.Assemble.Idle, err = durKey("Idle", 0); err != nil {
-		return nil, err
-	}
-	if in.retryWait, err = durKey("Retry_Wait", 2*time.Second); err != nil {
-		return nil, err
-	}
-	keys := logline.DefaultKeys()
-	if v := get("Host_Key"); v != "" {
-		keys.Host = append(splitList(v), keys.Host...)
-	}
-	if v := get("Message_Key"); v != "" {
-		keys.Message = append(splitList(v), keys.Message...)
-	}
-	cfg.Keys = keys
-	cfg.DefaultHost = get("Hostname")
-	if cfg.DefaultHost == "" {
-		// kmsg records carry no host: Fluent Bit runs on the node they
-		// come from.
-		cfg.DefaultHost, _ = os.Hostname()
-	}
+// tryOnly is a context that is already done: an output given it takes a
+// document if it has room and never waits.
+func tryOnly() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
 
+// New starts an instance with cfg; log receives its messages (Fluent Bit's
+// log in the plugin).
+func New(cfg Config, log *slog.Logger) (*Instance, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	in := &Instance{
+		ID: cfg.ID, cfg: cfg, log: log,
+		pending: map[chunkKey]*chunk{}, acked: map[chunkKey]struct{}{},
+		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+	}
 	sigs, err := matcher.Load(signatures.FS)
 	if err != nil {
 		return nil, fmt.Errorf("knowledge base: %w", err)
 	}
-
-	var notifierErr error
-	in.notifier, notifierErr = buildNotifier(get("Webhook"), get("Alerts_Config"))
-	if notifierErr != nil {
-		return nil, notifierErr
+	if in.notifier, err = buildNotifier(cfg.Webhook, cfg.AlertsConfig, log); err != nil {
+		return nil, err
 	}
-	var out pipeline.Sink
-	switch output := strings.ToLower(get("Output")); output {
-	case "", "ndjson":
-		w := os.Stdout
-		if p := get("Path"); p != "" {
-			f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
-			if err != nil {
-				return nil, fmt.Errorf("Path: %w", err)
-			}
-			in.file, w = f, f
+	var out pipeline.Output
+	switch cfg.Output {
+	case "ndjson":
+		if cfg.Path == "" {
+			in.file = ndjson.New(os.Stdout)
+		} else if in.file, err = ndjson.Create(cfg.Path); err != nil {
+			return nil, fmt.Errorf("Path: %w", err)
 		}
-		enc := newNDJSON(w)
-		out = pipeline.SinkFunc(func(d *document.Document) error {
-			if err := enc.write(d); err != nil {
-				return err
-			}
-			if in.notifier != nil {
-				in.notifier.Observe(d)
-			}
-			return nil
-		})
+		out = in.file
 	case "elasticsearch":
-		escfg, err := esConfig(get)
-		if err != nil {
+		cfg.ES.Logger = log
+		if in.sink, err = elastic.NewSink(cfg.ES); err != nil {
 			return nil, err
 		}
-		if in.notifier != nil {
-			n := in.notifier
-			escfg.OnDone = func(d *document.Document, _ elastic.Outcome) { n.Observe(d) }
-		}
-		if in.sink, err = elastic.NewSink(escfg); err != nil {
-			return nil, err
-		}
-		in.maxFlight = escfg.MaxInFlight
 		out = in.sink
-	default:
-		return nil, fmt.Errorf("Output: %q: want elasticsearch or ndjson", output)
 	}
-	in.pipe = pipeline.New(cfg, matcher.New(sigs), out)
+	if in.notifier != nil {
+		out = pipeline.Observe(out, in.notifier.Observe)
+	}
+	in.pipe = pipeline.New(cfg.Pipeline, matcher.New(sigs), out)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	in.stop = cancel
@@ -195,87 +170,8 @@ func New(get func(key string) string, logf func(format string, args ...any)) (*I
 	return in, nil
 }
 
-func esConfig(get func(string) string) (elastic.Config, error) {
-	cfg := elastic.Config{
-		Addresses: splitList(get("Es_Url")), CloudID: get("Es_Cloud_Id"), APIKey: get("Es_Api_Key"),
-		Username: get("Es_User"), Password: get("Es_Password"), Namespace: get("Es_Namespace"),
-	}
-	if len(cfg.Addresses) == 0 && cfg.CloudID == "" {
-		return cfg, fmt.Errorf("Output elasticsearch needs Es_Url or Es_Cloud_Id")
-	}
-	switch v := strings.ToLower(get("Es_Insecure")); v {
-	case "", "off", "false", "no":
-	case "on", "true", "yes":
-		cfg.InsecureSkipVerify = true
-	default:
-		return cfg, fmt.Errorf("Es_Insecure: %q: want on or off", v)
-	}
-	if f := get("Es_Ca_File"); f != "" {
-		pem, err := os.ReadFile(f)
-		if err != nil {
-			return cfg, fmt.Errorf("Es_Ca_File: %w", err)
-		}
-		cfg.CACert = pem
-	}
-	if v := get("Es_Max_In_Flight"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return cfg, fmt.Errorf("Es_Max_In_Flight: %q is not a positive integer", v)
-		}
-		cfg.MaxInFlight = n
-	}
-	if cfg.MaxInFlight == 0 {
-		cfg.MaxInFlight = 5000
-	}
-	if p := get("Dead_Letter"); p != "" {
-		dl, err := elastic.OpenDeadLetterFile(p)
-		if err != nil {
-			return cfg, fmt.Errorf("Dead_Letter: %w", err)
-		}
-		cfg.DeadLetter = dl
-	}
-	return cfg, nil
-}
-
-func buildNotifier(webhook, configFile string) (*alert.Notifier, error) {
-	var f alert.FileConfig
-	if configFile != "" {
-		data, err := os.ReadFile(configFile)
-		if err != nil {
-			return nil, fmt.Errorf("Alerts_Config: %w", err)
-		}
-		var doc struct {
-			Alerts alert.FileConfig `yaml:"alerts"`
-		}
-		if err := yaml.Unmarshal(data, &doc); err != nil {
-			return nil, fmt.Errorf("Alerts_Config %s: %w", configFile, err)
-		}
-		f = doc.Alerts
-	}
-	if webhook != "" {
-		f.Receivers = append(f.Receivers, alert.ReceiverConfig{Type: "webhook", Name: "fluent-bit", URL: webhook})
-	}
-	if len(f.Receivers) == 0 {
-		return nil, nil
-	}
-	cfg, err := f.Build()
-	if err != nil {
-		return nil, err
-	}
-	return alert.New(cfg), nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// tick closes idle reports once a second.
+// tick closes the reports of quiet hosts and offers waiting documents to the
+// output again, once a second.
 func (in *Instance) tick(ctx context.Context) {
 	defer in.ticker.Done()
 	t := time.NewTicker(time.Second)
@@ -284,10 +180,10 @@ func (in *Instance) tick(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case now := <-t.C:
 			in.mu.Lock()
 			if !in.closed {
-				in.pipe.Tick()
+				in.pipe.Tick(tryOnly(), now) //nolint:errcheck // a full output: documents wait; failures surface in Flush
 			}
 			in.mu.Unlock()
 		}
@@ -300,75 +196,145 @@ type Record struct {
 	Body map[string]any
 }
 
-// Flush processes one chunk. chunk is the raw chunk (for its hash); records
-// yields its decoded records (it must skip group markers and undecodable
-// records itself). It returns a Fluent Bit code.
-func (in *Instance) Flush(chunk []byte, records func(yield func(Record))) int {
-	sum := sha256.Sum256(chunk)
+// Flush handles one delivery of a chunk and returns a Fluent Bit code.
+// chunk is the raw chunk (for its hash); records yields its decoded records
+// (it must skip group markers and undecodable records itself).
+func (in *Instance) Flush(raw []byte, records func(yield func(Record))) int {
+	key := chunkKey{maphash.Bytes(in.seeds[0], raw), maphash.Bytes(in.seeds[1], raw)}
 	in.mu.Lock()
 	if in.closed {
 		in.mu.Unlock()
 		return FlbRetry
 	}
-	if in.seen[sum] {
+	if _, ok := in.acked[key]; ok {
 		in.stats.Duplicates++
+		in.stats.Acked++
 		in.mu.Unlock()
 		return FlbOK
+	}
+	c := in.pending[key]
+	if c == nil {
+		if why := in.refuse(); why != "" {
+			in.stats.Retries++
+			in.stats.Refused++
+			in.mu.Unlock()
+			in.log.Warn("chunk refused unread; Fluent Bit will send it again", "why", why)
+			return FlbRetry
+		}
+		c = in.read(key, records)
 	}
 	in.mu.Unlock()
-	if !in.waitForRoom() {
-		in.mu.Lock()
-		in.stats.Retries++
-		in.mu.Unlock()
-		return FlbRetry // nothing of this chunk was read: the redelivery is a first delivery
+	return in.answer(key, c)
+}
+
+// refuse says why a new chunk cannot be read now, "" when it can. mu held.
+func (in *Instance) refuse() string {
+	if err := in.pipe.Err(); err != nil {
+		return err.Error()
 	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.closed {
-		return FlbRetry
+	if in.sink != nil {
+		if err := in.sink.Err(); err != nil {
+			return err.Error()
+		}
 	}
-	if in.seen[sum] { // a concurrent flush took the same chunk meanwhile
-		in.stats.Duplicates++
-		return FlbOK
+	in.pipe.Flush(tryOnly()) //nolint:errcheck // what does not fit stays waiting, checked next
+	switch {
+	case in.pipe.Waiting() > 0:
+		return fmt.Sprintf("the output is full: %d documents waiting for room", in.pipe.Waiting())
+	case in.sink != nil && in.sink.Stats().InFlight >= in.cfg.ES.MaxInFlight:
+		return fmt.Sprintf("Elasticsearch is behind: %d documents in flight%s", in.sink.Stats().InFlight, lastErr(in.sink))
+	case len(in.pending) >= in.cfg.MaxPendingChunks:
+		return fmt.Sprintf("%d chunks wait for their documents to become durable", len(in.pending))
 	}
-	in.stats.Chunks++
+	return ""
+}
+
+func lastErr(s *elastic.Sink) string {
+	if e := s.LastError(); e != "" {
+		return " (last error: " + e + ")"
+	}
+	return ""
+}
+
+// read feeds a chunk's records to the pipeline. Documents that do not fit in
+// the output wait in the pipeline (at most what one chunk makes). mu held.
+func (in *Instance) read(key chunkKey, records func(yield func(Record))) *chunk {
+	c := &chunk{first: in.next + 1}
+	ctx := tryOnly()
 	records(func(r Record) {
+		in.next++
 		in.stats.Records++
-		if err := in.pipe.Record(r.Body, r.Time, int64(in.stats.Records)); err != nil {
+		before := in.pipe.Stats().Undecodable
+		in.pipe.Record(ctx, r.Body, r.Time, in.next) //nolint:errcheck // durability is what answer checks
+		if in.pipe.Stats().Undecodable != before {
 			in.stats.Skipped++
 		}
 	})
-	in.remember(sum)
-	return FlbOK
+	c.last = in.next
+	in.stats.Chunks++
+	in.pending[key] = c
+	return c
 }
 
-// waitForRoom waits up to Retry_Wait for the sink to have room for a chunk's
-// documents (half its in-flight bound free).
-func (in *Instance) waitForRoom() bool {
-	if in.sink == nil {
-		return true
-	}
-	deadline := time.Now().Add(in.retryWait)
-	for in.sink.Stats().InFlight > in.maxFlight/2 {
-		if time.Now().After(deadline) {
-			return false
+// answer waits (up to Retry_Wait, and only while that can help) for the
+// chunk's lines to be durable: FLB_OK when they are, FLB_RETRY otherwise.
+func (in *Instance) answer(key chunkKey, c *chunk) int {
+	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.RetryWait)
+	defer cancel()
+	for {
+		ok, wait := in.durable(key, c)
+		if ok {
+			return FlbOK
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return true
-}
-
-func (in *Instance) remember(sum [32]byte) {
-	in.seen[sum] = true
-	in.seenOrder = append(in.seenOrder, sum)
-	if len(in.seenOrder) > maxSeenChunks {
-		delete(in.seen, in.seenOrder[0])
-		in.seenOrder = in.seenOrder[1:]
+		if !wait || ctx.Err() != nil {
+			in.mu.Lock()
+			in.stats.Retries++
+			in.mu.Unlock()
+			return FlbRetry
+		}
+		in.pipe.WaitInFlight(ctx)
 	}
 }
 
-// Exit closes open reports as shutdown, flushes the sink and the alerts,
-// and stops the instance's goroutines. Fluent Bit calls it once.
+// durable acknowledges the chunk if its lines are durable. Otherwise wait
+// says whether waiting can help: documents are on their way to the output
+// (not: the output failed, or the lines are in a report still being
+// assembled, which only later chunks can finish).
+func (in *Instance) durable(key chunkKey, c *chunk) (ok, wait bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		return false, false
+	}
+	in.pipe.Flush(tryOnly()) //nolint:errcheck // a full output: documents wait
+	if in.pipe.Watermark(in.next+1) > c.last {
+		delete(in.pending, key)
+		in.remember(key)
+		in.stats.Acked++
+		return true, false
+	}
+	if in.pipe.Err() != nil {
+		return false, false
+	}
+	if open, ok := in.pipe.OldestOpen(); ok && open <= c.last {
+		return false, false
+	}
+	return false, true
+}
+
+// remember adds an acknowledged chunk to the bounded set. mu held.
+func (in *Instance) remember(key chunkKey) {
+	in.acked[key] = struct{}{}
+	in.ackOrder = append(in.ackOrder, key)
+	if len(in.ackOrder) > maxAcked {
+		delete(in.acked, in.ackOrder[0])
+		in.ackOrder = in.ackOrder[1:]
+	}
+}
+
+// Exit closes open reports as shutdown, hands them to the output and waits,
+// up to Exit_Timeout in all, for the documents in flight; then it stops the
+// instance's goroutines. Fluent Bit calls it once, at shutdown.
 func (in *Instance) Exit() error {
 	in.mu.Lock()
 	if in.closed {
@@ -376,12 +342,13 @@ func (in *Instance) Exit() error {
 		return nil
 	}
 	in.closed = true
-	err := in.pipe.Close(assemble.Shutdown)
+	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.ExitTimeout)
+	defer cancel()
+	err := in.pipe.Close(ctx, assemble.Shutdown)
+	waiting := in.pipe.Waiting()
 	in.mu.Unlock()
 	in.stop()
 	in.ticker.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	if in.sink != nil {
 		if serr := in.sink.Close(ctx); serr != nil && err == nil {
 			err = serr
@@ -397,6 +364,9 @@ func (in *Instance) Exit() error {
 			err = ferr
 		}
 	}
+	if waiting > 0 {
+		err = errors.Join(err, fmt.Errorf("%d document(s) never reached the output", waiting))
+	}
 	return err
 }
 
@@ -404,16 +374,7 @@ func (in *Instance) Exit() error {
 func (in *Instance) Stats() Stats {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return in.stats
-}
-
-// ConfigKeys lists the configuration keys an instance reads. Fluent Bit's
-// core keeps "Host" (and Match, Workers, Retry_Limit, ...) for itself, so
-// the fallback host name is "Hostname".
-func ConfigKeys() []string {
-	return []string{
-		"Id", "Output", "Path", "Es_Url", "Es_Cloud_Id", "Es_Api_Key", "Es_User", "Es_Password", "Es_Ca_File",
-		"Es_Insecure", "Es_Namespace", "Es_Max_In_Flight", "Dead_Letter", "Host_Key", "Message_Key", "Hostname",
-		"Max_Report_Lines", "Max_Hosts", "Idle", "Retry_Wait", "Webhook", "Alerts_Config",
-	}
+	s := in.stats
+	s.Pending = len(in.pending)
+	return s
 }

@@ -10,16 +10,14 @@ import (
 
 	"github.com/oopsflow/oopsflow/processor/document"
 	"github.com/oopsflow/oopsflow/processor/matcher"
+	"github.com/oopsflow/oopsflow/processor/pipeline"
 	"github.com/oopsflow/oopsflow/signatures"
 )
 
 const benchPartitions = 4
 
 // discard is an output that is durable at once.
-type discard struct{ c *Consumer }
-
-func (d *discard) Emit(doc *document.Document) error { d.c.Durable(doc); return nil }
-func (d *discard) Flush(context.Context) error       { return nil }
+var discard = pipeline.OutputFunc(func(*document.Document) error { return nil })
 
 // drainBare reads every partition to its end with plain kafka-go readers:
 // the cost of getting the messages out of the broker, nothing else.
@@ -55,12 +53,10 @@ func runConsumer(b *testing.B, brokers []string, ends map[int]int64, group strin
 	}
 	cfg := testConfig(brokers)
 	cfg.GroupID = group
-	out := &discard{}
-	c, err := New(cfg, matcher.New(sigs), out)
+	c, err := New(cfg, matcher.New(sigs), discard)
 	if err != nil {
 		b.Fatal(err)
 	}
-	out.c = c
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()

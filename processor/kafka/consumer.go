@@ -1,33 +1,45 @@
 // Package kafka runs the pipeline as a Kafka consumer group with
-// at-least-once delivery that survives rebalances and crashes.
+// at-least-once delivery that survives rebalances, crashes and outages.
 //
 // Fleet syslog arrives keyed by host, so one host's lines stay in order on one
 // partition. The consumer uses kafka-go's ConsumerGroup and, per assigned
 // partition, a plain Reader and a pipeline of its own: a host's assembly
 // state lives with its partition.
 //
-// Commit rule, per partition: a line's offset is committed only when every
-// report it belongs to is durable. The committable offset is the smallest of
+// Commit rule, per partition: an offset is committed only when everything
+// before it is durable in the output. The committable offset is the
+// pipeline's watermark: the smallest of
 //
 //   - the first offset (context included) of any report still being assembled,
-//   - the first offset of any document handed to the output and not yet
-//     reported durable (indexed, already there, or dead-lettered),
-//   - the offset after the last line read.
+//   - the first offset of any finished report the output has not taken yet
+//     (it was full),
+//   - the first offset of any document the output took and has not reported
+//     durable (indexed, already there, or dead-lettered), or lost,
+//   - the offset after the last message read.
 //
 // It is committed every CommitInterval, and once more when the partition is
 // revoked or the consumer stops, inside the generation (kafka-go allows a
 // commit while the group prepares to rebalance).
 //
+// Failures stop acknowledgement. A document the output cannot take (standard
+// output on a full disk) or loses for good (Elasticsearch refusing the
+// credentials) pins its partition's watermark; the consumer logs why, turns
+// not ready, hands every partition over with what is durable committed, and
+// Run returns the error (the process exits non-zero and is restarted, and
+// reads again from the last commit).
+//
 // Revocation and shutdown hand reports over instead of cutting them: a report
 // still being assembled is dropped, not emitted, and the commit stays before
-// its first line, so the next owner reads it again whole. Emitting it as
-// truncated would be worse than useless: its document _id is the same as the
-// complete one's, and create semantics would keep the partial copy. A crash
-// commits nothing more; the next owner re-reads from the last commit, and
-// the deterministic _id turns re-sent documents into no-ops.
+// its first line, so the next owner reads it again whole. A crash commits
+// nothing more; the next owner re-reads from the last commit, and the
+// deterministic _id turns re-sent documents into no-ops. Reading stops at
+// once on SIGTERM even when the output is full: a blocked write gives up
+// with the context.
 //
-// Reports that never end are closed after the pipeline's idle timeout (wall
-// clock) so that they cannot pin a partition's offset forever.
+// Where a report ends is decided on log time and content only, so a stalled
+// reader changes nothing in the documents; the wall clock closes only the
+// reports of hosts that stay silent for Pipeline.WallIdle (default 5m), so
+// that they cannot pin a partition's offset forever.
 package kafka
 
 import (
@@ -41,15 +53,16 @@ import (
 
 	kafkago "github.com/segmentio/kafka-go"
 
-	"github.com/oopsflow/oopsflow/processor/document"
 	"github.com/oopsflow/oopsflow/processor/matcher"
 	"github.com/oopsflow/oopsflow/processor/pipeline"
 )
 
-// Output receives documents. It must call Consumer.Durable for every
-// document it accepted once the document is durable.
-type Output interface {
-	Emit(*document.Document) error
+// Output receives documents: pipeline.Output, plus Flush when it batches
+// (the Elasticsearch sink), which the hand-over calls to send what it holds.
+type Output = pipeline.Output
+
+// flusher is an output that batches.
+type flusher interface {
 	Flush(context.Context) error
 }
 
@@ -60,8 +73,7 @@ type Config struct {
 	GroupID string
 	Dialer  *kafkago.Dialer // TLS and SASL; nil for plain TCP
 
-	// Pipeline configures decoding and assembly. Its Clock is forced to the
-	// wall clock.
+	// Pipeline configures decoding and assembly.
 	Pipeline pipeline.Config
 
 	MaxMessageBytes int           // longer message values are cut (default 64 KiB)
@@ -123,7 +135,6 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	c.Pipeline.Clock = pipeline.WallClock
 	return c
 }
 
@@ -135,9 +146,12 @@ type Consumer struct {
 	log     *slog.Logger
 	met     *Metrics
 
-	inflight sync.Map // *document.Document -> *partition, until durable
-	ready    atomic.Bool
-	aborted  atomic.Bool
+	ready   atomic.Bool
+	aborted atomic.Bool
+
+	failMu  sync.Mutex
+	failErr error                   // why the consumer stopped, when the output failed
+	stopRun context.CancelCauseFunc // ends Run's generations (set by Run)
 
 	posMu     sync.Mutex
 	positions map[int]int64 // partition -> last offset processed
@@ -169,13 +183,33 @@ func (c *Consumer) Positions() map[int]int64 {
 	return out
 }
 
-// Ready reports whether the consumer is a member of a generation.
-func (c *Consumer) Ready() bool { return c.ready.Load() }
+// Ready reports whether the consumer is a member of a generation and its
+// output has not failed.
+func (c *Consumer) Ready() bool { return c.ready.Load() && c.Failure() == nil }
 
-// Durable marks a document durable; outputs call it.
-func (c *Consumer) Durable(d *document.Document) {
-	if v, ok := c.inflight.LoadAndDelete(d); ok {
-		v.(*partition).release(d)
+// Failure returns why the consumer stopped, nil while it has not failed.
+func (c *Consumer) Failure() error {
+	c.failMu.Lock()
+	defer c.failMu.Unlock()
+	return c.failErr
+}
+
+// fail stops the consumer because the output failed: every partition hands
+// over what is durable and Run returns err.
+func (c *Consumer) fail(partition int, err error) {
+	c.failMu.Lock()
+	first := c.failErr == nil
+	if first {
+		c.failErr = fmt.Errorf("partition %d: %w", partition, err)
+	}
+	stop := c.stopRun
+	c.failMu.Unlock()
+	if first {
+		c.log.Error("output failed; stopping: no offset is committed past what is durable", "partition", partition, "err", err)
+		c.met.outputFailed()
+		if stop != nil {
+			stop(err)
+		}
 	}
 }
 
@@ -185,8 +219,22 @@ func (c *Consumer) Durable(d *document.Document) {
 func (c *Consumer) Abort() { c.aborted.Store(true) }
 
 // Run consumes until ctx is cancelled, then hands its partitions over
-// (final commits) and leaves the group. It returns nil on a clean stop.
-func (c *Consumer) Run(ctx context.Context) error {
+// (final commits) and leaves the group. It returns nil on a clean stop, and
+// the output's error when it stopped because the output failed.
+func (c *Consumer) Run(parent context.Context) error {
+	ctx, stop := context.WithCancelCause(parent)
+	defer stop(nil)
+	c.failMu.Lock()
+	c.stopRun = stop
+	c.failMu.Unlock()
+	err := c.run(ctx)
+	if ferr := c.Failure(); ferr != nil {
+		return ferr
+	}
+	return err
+}
+
+func (c *Consumer) run(ctx context.Context) error {
 	cg, err := kafkago.NewConsumerGroup(kafkago.ConsumerGroupConfig{
 		ID:                c.cfg.GroupID,
 		Brokers:           c.cfg.Brokers,
@@ -252,9 +300,15 @@ func (c *Consumer) commitLoop(ctx, gctx context.Context, gen *kafkago.Generation
 			return
 		case <-t.C:
 		}
+		now := time.Now()
 		for _, p := range parts {
-			p.tick()
-			c.commit(gen, p, p.watermark())
+			if err := p.tick(now); err != nil {
+				c.fail(p.id, err)
+				return
+			}
+			if w, ok := p.watermark(); ok {
+				c.commit(gen, p, w)
+			}
 		}
 	}
 }
@@ -316,10 +370,16 @@ func (c *Consumer) runPartition(ctx, gctx context.Context, gen *kafkago.Generati
 			value = value[:c.cfg.MaxMessageBytes]
 			c.met.oversized()
 		}
-		p.line(value, m.Key, m.Offset, m.HighWaterMark)
+		err = p.line(rctx, value, m.Key, m.Offset, m.HighWaterMark)
 		c.posMu.Lock()
 		c.positions[p.id] = m.Offset
 		c.posMu.Unlock()
+		if err != nil {
+			if rctx.Err() == nil { // not a stop: the output failed
+				c.fail(p.id, err)
+			}
+			break
+		}
 	}
 	if c.aborted.Load() {
 		return
@@ -327,24 +387,19 @@ func (c *Consumer) runPartition(ctx, gctx context.Context, gen *kafkago.Generati
 	c.handOver(gen, p)
 }
 
-// handOver ends a partition's ownership: the reports being assembled are
-// dropped (the next owner reads them again), documents in flight get a
-// bounded time to become durable, and the watermark is committed.
+// handOver ends a partition's ownership: documents in flight get a bounded
+// time to become durable, the watermark is committed, and the reports being
+// assembled or waiting are dropped (the next owner reads them again).
 func (c *Consumer) handOver(gen *kafkago.Generation, p *partition) {
-	w := p.handOver()
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.HandOverTimeout)
 	defer cancel()
-	for p.inFlight() > 0 && ctx.Err() == nil {
-		if err := c.out.Flush(ctx); err != nil && ctx.Err() == nil {
-			c.log.Warn("flush at hand-over failed", "partition", p.id, "err", err)
-		}
-		if p.inFlight() > 0 {
-			select {
-			case <-ctx.Done():
-			case <-time.After(20 * time.Millisecond):
+	w := p.handOver(ctx, func(ctx context.Context) {
+		if f, ok := c.out.(flusher); ok {
+			if err := f.Flush(ctx); err != nil && ctx.Err() == nil {
+				c.log.Warn("flush at hand-over failed", "partition", p.id, "err", err)
 			}
 		}
-	}
-	c.commit(gen, p, p.withPending(w))
-	c.log.Info("partition handed over", "partition", p.id, "committed", p.committed.Load(), "in_flight", p.inFlight())
+	})
+	c.commit(gen, p, w)
+	c.log.Info("partition handed over", "partition", p.id, "committed", p.committed.Load(), "in_flight", p.pipe.InFlight())
 }

@@ -79,12 +79,11 @@ func fleet(t testing.TB, lines int64, seed uint64) ([]msg, int64) {
 	return out, st.Crashes
 }
 
-func newES(t testing.TB, srv *estest.Server, durable func(*document.Document), maxInFlight int) *elastic.Sink {
+func newES(t testing.TB, srv *estest.Server, maxInFlight int) *elastic.Sink {
 	t.Helper()
 	s, err := elastic.NewSink(elastic.Config{
 		Addresses: []string{srv.URL}, FlushInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, RetryMax: 200 * time.Millisecond,
-		MaxRetries: 1, MaxInFlight: maxInFlight,
-		OnDone:     func(d *document.Document, _ elastic.Outcome) { durable(d) },
+		MaxRetries: 1, MaxInFlight: maxInFlight, RequestTimeout: 2 * time.Second,
 		DeadLetter: elastic.NewFileDeadLetter(nopWriteCloser{&bytes.Buffer{}}),
 	})
 	if err != nil {
@@ -111,6 +110,9 @@ func testConfig(brokers []string) Config {
 		CommitInterval: 50 * time.Millisecond, HandOverTimeout: 2 * time.Second,
 		HeartbeatInterval: 100 * time.Millisecond, SessionTimeout: 6 * time.Second,
 		RebalanceTimeout: 3 * time.Second, JoinGroupBackoff: 200 * time.Millisecond, MaxWait: 100 * time.Millisecond,
+		// The last report of a quiet host closes after a second of silence
+		// (5 minutes by default): tests end sooner.
+		Pipeline: pipeline.Config{WallIdle: time.Second},
 	}
 }
 
@@ -121,9 +123,8 @@ func start(t testing.TB, cfg Config, srv *estest.Server, maxInFlight int) *membe
 		t.Fatal(err)
 	}
 	m := &member{done: make(chan error, 1)}
-	var c *Consumer // set before Run, so before any document can be durable
-	m.sink = newES(t, srv, func(d *document.Document) { c.Durable(d) }, maxInFlight)
-	c, err = New(cfg, matcher.New(sigs), m.sink)
+	m.sink = newES(t, srv, maxInFlight)
+	c, err := New(cfg, matcher.New(sigs), m.sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,11 +167,12 @@ func index() string { return elastic.DataStreamPrefix + "default" }
 // must end up with.
 func expected(msgs []msg) map[string]*document.Document {
 	out := map[string]*document.Document{}
-	p := pipeline.New(pipeline.Config{}, nil, pipeline.SinkFunc(func(d *document.Document) error { out[d.Event.ID] = d; return nil }))
+	p := pipeline.New(pipeline.Config{}, nil, pipeline.OutputFunc(func(d *document.Document) error { out[d.Event.ID] = d; return nil }))
+	ctx := context.Background()
 	for i, m := range msgs {
-		p.LineHost([]byte(m.value), []byte(m.key), int64(i))
+		p.LineHost(ctx, []byte(m.value), []byte(m.key), int64(i))
 	}
-	p.Close(assemble.EOF)
+	p.Close(ctx, assemble.EOF)
 	return out
 }
 

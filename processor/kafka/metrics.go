@@ -19,6 +19,7 @@ type Metrics struct {
 	openReports                                                  *prometheus.GaugeVec
 	committedOffset, commitLag                                   *prometheus.GaugeVec
 	rebalances, commitFailures, fetchFailures, oversizedMessages prometheus.Counter
+	outputFailures                                               prometheus.Counter
 }
 
 // NewMetrics registers the consumer metrics on reg (a new registry if nil).
@@ -41,9 +42,10 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		commitFailures:    prometheus.NewCounter(prometheus.CounterOpts{Name: "oopsflow_commit_failures_total", Help: "Offset commits that failed (retried at the next interval)."}),
 		fetchFailures:     prometheus.NewCounter(prometheus.CounterOpts{Name: "oopsflow_fetch_failures_total", Help: "Fetches that failed."}),
 		oversizedMessages: prometheus.NewCounter(prometheus.CounterOpts{Name: "oopsflow_messages_oversized_total", Help: "Messages cut to the maximum message size."}),
+		outputFailures:    prometheus.NewCounter(prometheus.CounterOpts{Name: "oopsflow_output_failures_total", Help: "Times the output failed (a document it could not take or lost for good): the consumer stopped committing past it and exited."}),
 	}
 	reg.MustRegister(m.lines, m.undecodable, m.kernelLines, m.evictions, m.reports, m.known, m.openReports,
-		m.committedOffset, m.commitLag, m.rebalances, m.commitFailures, m.fetchFailures, m.oversizedMessages)
+		m.committedOffset, m.commitLag, m.rebalances, m.commitFailures, m.fetchFailures, m.oversizedMessages, m.outputFailures)
 	return m
 }
 
@@ -96,6 +98,12 @@ func (m *Metrics) commitFailed() {
 func (m *Metrics) fetchFailed() {
 	if m != nil {
 		m.fetchFailures.Inc()
+	}
+}
+
+func (m *Metrics) outputFailed() {
+	if m != nil {
+		m.outputFailures.Inc()
 	}
 }
 

@@ -1,8 +1,10 @@
 package kafka
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
 
@@ -17,22 +19,16 @@ type partition struct {
 	id    int
 	start int64 // committed offset at assignment, or < 0 for none
 
-	mu   sync.Mutex // guards pipe, last and handedOver; held while a line is processed
+	// mu guards pipe, last and handedOver. The partition's goroutine holds
+	// it while it processes a message (possibly blocked on a full output);
+	// the commit loop only tries it, so one busy partition never holds up
+	// the commits of the others.
+	mu   sync.Mutex
 	pipe *pipeline.Pipeline
 	last int64 // offset of the last line processed; start-1 before any
-	// handedOver is set, together with discarding the open reports, when
-	// the partition is given up. From then on only the hand-over commits:
-	// a watermark computed after the discard would no longer see the
-	// dropped reports and would commit past them.
+	// handedOver is set once the partition is given up: from then on only
+	// the hand-over commits.
 	handedOver bool
-
-	// pending counts documents emitted and not yet durable, by the offset
-	// of their first line. It has its own lock: outputs report durability
-	// from their goroutines while the partition goroutine may be blocked
-	// in Emit (back-pressure) holding mu.
-	pendMu  sync.Mutex
-	pending map[int64]int
-	n       int
 
 	committed atomic.Int64
 	highWater atomic.Int64
@@ -40,126 +36,103 @@ type partition struct {
 }
 
 func (c *Consumer) newPartition(pa kafkago.PartitionAssignment) *partition {
-	p := &partition{c: c, topic: c.cfg.Topic, id: pa.ID, start: pa.Offset, pending: map[int64]int{}}
+	p := &partition{c: c, topic: c.cfg.Topic, id: pa.ID, start: pa.Offset}
 	p.last = pa.Offset - 1
 	p.committed.Store(pa.Offset)
 	id := pa.ID
-	p.pipe = pipeline.New(c.cfg.Pipeline, c.matcher, p)
+	p.pipe = pipeline.New(c.cfg.Pipeline, c.matcher, reporting{c.out, c.met})
 	p.pipe.SetSource(document.Source{Topic: c.cfg.Topic, Partition: &id})
 	return p
 }
 
-// line processes one message value.
-func (p *partition) line(value, key []byte, offset, highWater int64) {
-	p.mu.Lock()
-	p.pipe.LineHost(value, key, offset)
-	p.last = offset
-	p.mu.Unlock()
-	p.highWater.Store(highWater)
+// reporting counts each document in the metrics on its way to the output.
+type reporting struct {
+	out pipeline.Output
+	met *Metrics
 }
 
-// Emit implements pipeline.Sink: register the document as pending, then
-// hand it to the output (which may block for back-pressure).
-func (p *partition) Emit(d *document.Document) error {
-	first := d.Oops.Source.Offsets[0]
-	p.pendMu.Lock()
-	p.pending[first]++
-	p.n++
-	p.pendMu.Unlock()
-	p.c.inflight.Store(d, p)
-	p.c.met.report(d)
-	if err := p.c.out.Emit(d); err != nil {
-		if _, ok := p.c.inflight.LoadAndDelete(d); ok {
-			p.release(d)
-		}
+func (r reporting) Write(ctx context.Context, d *document.Document, done func(error)) error {
+	if err := r.out.Write(ctx, d, done); err != nil {
 		return err
 	}
+	r.met.report(d)
 	return nil
 }
 
-func (p *partition) release(d *document.Document) {
-	first := d.Oops.Source.Offsets[0]
-	p.pendMu.Lock()
-	defer p.pendMu.Unlock()
-	if p.pending[first]--; p.pending[first] <= 0 {
-		delete(p.pending, first)
-	}
-	p.n--
-}
-
-func (p *partition) inFlight() int {
-	p.pendMu.Lock()
-	defer p.pendMu.Unlock()
-	return p.n
-}
-
-// pendingFloor is the smallest first offset of a document not yet durable,
-// -1 if none.
-func (p *partition) pendingFloor() int64 {
-	p.pendMu.Lock()
-	defer p.pendMu.Unlock()
-	floor := int64(-1)
-	for off := range p.pending {
-		if floor < 0 || off < floor {
-			floor = off
-		}
-	}
-	return floor
-}
-
-// watermark is the offset that may be committed now (see the package doc),
-// or -1 once the partition has been handed over.
-func (p *partition) watermark() int64 {
+// line processes one message value. The error is the pipeline's: ctx ended
+// while the output was full, or the output failed.
+func (p *partition) line(ctx context.Context, value, key []byte, offset, highWater int64) error {
 	p.mu.Lock()
-	if p.handedOver {
-		p.mu.Unlock()
-		return -1
-	}
-	w := p.openFloorLocked()
+	err := p.pipe.LineHost(ctx, value, key, offset)
+	p.last = offset
 	p.mu.Unlock()
-	return p.withPending(w)
+	p.highWater.Store(highWater)
+	return err
 }
 
-// openFloorLocked is the offset after the last line read, or the first line
-// of the oldest report being assembled if that is smaller.
-func (p *partition) openFloorLocked() int64 {
-	w := p.last + 1
-	if first, ok := p.pipe.OldestOpenPos(); ok && first < w {
-		w = first
+// watermark is the offset that may be committed now (see the package doc);
+// ok is false when the partition is busy or handed over.
+func (p *partition) watermark() (int64, bool) {
+	if !p.mu.TryLock() {
+		return 0, false
 	}
-	return w
-}
-
-func (p *partition) withPending(w int64) int64 {
-	if floor := p.pendingFloor(); floor >= 0 && floor < w {
-		w = floor
+	defer p.mu.Unlock()
+	if p.handedOver {
+		return 0, false
 	}
-	return w
+	return p.pipe.Watermark(p.last + 1), true
 }
 
-// handOver gives the partition up: it drops the reports being assembled
-// (the next owner reads them again) and returns the offset they start at,
-// or the offset after the last line read. Documents still in flight are
-// not counted here: the caller waits for them, then takes withPending.
-func (p *partition) handOver() int64 {
-	p.mu.Lock()
+// tick closes the reports of streams quiet for the wall-clock idle bound,
+// offers waiting documents to the output again (without waiting for room)
+// and publishes the pipeline's counters. It returns the output's failure,
+// if any. A busy partition is skipped.
+func (p *partition) tick(now time.Time) error {
+	if !p.mu.TryLock() {
+		return nil
+	}
 	defer p.mu.Unlock()
-	w := p.openFloorLocked()
-	p.handedOver = true
-	p.pipe.Discard()
-	st := p.pipe.Stats()
-	p.c.met.pipeline(p.id, p.stats, st, 0)
-	p.stats = st
-	return w
+	if p.handedOver {
+		return nil
+	}
+	err := p.pipe.Tick(tryOnly, now)
+	p.publish()
+	if ferr := p.pipe.Err(); ferr != nil {
+		return ferr
+	}
+	_ = err // a full output: the documents wait for the next tick or line
+	return nil
 }
 
-// tick closes reports idle for longer than the idle timeout and publishes
-// the pipeline's counters.
-func (p *partition) tick() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.pipe.Tick()
+// publish updates the metrics with the counters since the last call. mu held.
+func (p *partition) publish() {
 	st := p.pipe.Stats()
 	p.c.met.pipeline(p.id, p.stats, st, p.pipe.OpenReports())
 	p.stats = st
 }
+
+// handOver gives the partition up once its reading has stopped: documents in
+// flight get until ctx ends to become durable, then the returned offset is
+// the watermark (before the reports still being assembled or waiting, which
+// the next owner reads again), and the pipeline is dropped.
+func (p *partition) handOver(ctx context.Context, flush func(context.Context)) int64 {
+	if p.pipe.InFlight() > 0 {
+		flush(ctx) // send partial bulk requests now rather than at the next interval
+		p.pipe.WaitInFlight(ctx)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w := p.pipe.Watermark(p.last + 1)
+	p.handedOver = true
+	p.pipe.Discard()
+	p.publish()
+	return w
+}
+
+// tryOnly is a context that is already done: outputs given it take a
+// document if they have room and never wait.
+var tryOnly = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"regexp"
 	"sort"
@@ -247,4 +248,25 @@ func schemaError(file string, ve *jsonschema.ValidationError) error {
 	loc := "/" + strings.Join(leaf.InstanceLocation, "/")
 	msg := leaf.ErrorKind.LocalizedString(message.NewPrinter(language.English))
 	return &ValidationError{File: file, Field: loc, Reason: msg}
+}
+
+// LoadDir loads the signatures of a directory (see Load). A directory that
+// does not exist, is not a directory, or holds no signature is an error: a
+// mistyped path must not run with an empty knowledge base.
+func LoadDir(dir string) ([]*Signature, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("signatures directory: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("signatures directory %s: not a directory", dir)
+	}
+	sigs, err := Load(os.DirFS(dir))
+	if err != nil {
+		return nil, err
+	}
+	if len(sigs) == 0 {
+		return nil, fmt.Errorf("signatures directory %s: no signature (*.yaml) in it", dir)
+	}
+	return sigs, nil
 }

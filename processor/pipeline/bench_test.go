@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	"github.com/oopsflow/oopsflow/processor/assemble"
@@ -16,11 +17,11 @@ func BenchmarkPipeline(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for b.Loop() {
-		p := New(Config{}, m, SinkFunc(func(*document.Document) error { return nil }))
-		if _, err := Feed(p, bytes.NewReader(data), DefaultMaxLine); err != nil {
+		p := New(Config{}, m, OutputFunc(func(*document.Document) error { return nil }))
+		if _, err := Feed(context.Background(), p, bytes.NewReader(data), DefaultMaxLine); err != nil {
 			b.Fatal(err)
 		}
-		p.Close(assemble.EOF)
+		p.Close(context.Background(), assemble.EOF)
 	}
 	b.ReportMetric(float64(st.Lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -24,17 +25,21 @@ type ExampleResult struct {
 // RunExamples runs every example of every signature through the whole
 // pipeline, with the whole knowledge base loaded (so an example may also
 // prove that a look-alike goes to no other signature... or to the right one).
-func RunExamples(m *matcher.Matcher, fsys fs.FS) []ExampleResult {
+// It stops early, with ctx's cause, when ctx ends.
+func RunExamples(ctx context.Context, m *matcher.Matcher, fsys fs.FS) ([]ExampleResult, error) {
 	var out []ExampleResult
 	for _, s := range m.Signatures() {
 		for _, ex := range s.Examples {
-			out = append(out, runExample(m, fsys, s, ex))
+			if ctx.Err() != nil {
+				return out, context.Cause(ctx)
+			}
+			out = append(out, runExample(ctx, m, fsys, s, ex))
 		}
 	}
-	return out
+	return out, nil
 }
 
-func runExample(m *matcher.Matcher, fsys fs.FS, s *matcher.Signature, ex matcher.Example) ExampleResult {
+func runExample(ctx context.Context, m *matcher.Matcher, fsys fs.FS, s *matcher.Signature, ex matcher.Example) ExampleResult {
 	res := ExampleResult{Signature: s.ID, Example: ex}
 	data, err := fs.ReadFile(fsys, ex.File)
 	if err != nil {
@@ -47,12 +52,12 @@ func runExample(m *matcher.Matcher, fsys fs.FS, s *matcher.Signature, ex matcher
 		DefaultHost: firstNonEmpty(host, "example"),
 		Console:     host != "",
 		Now:         func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },
-	}, m, SinkFunc(func(d *document.Document) error { docs = append(docs, d); return nil }))
-	if _, err := Feed(p, bytes.NewReader(data), DefaultMaxLine); err != nil {
+	}, m, OutputFunc(func(d *document.Document) error { docs = append(docs, d); return nil }))
+	if _, err := Feed(ctx, p, bytes.NewReader(data), DefaultMaxLine); err != nil {
 		res.Err = err
 		return res
 	}
-	if err := p.Close(assemble.EOF); err != nil {
+	if err := p.Close(ctx, assemble.EOF); err != nil {
 		res.Err = err
 		return res
 	}
@@ -112,15 +117,21 @@ const DefaultMaxLine = 64 << 10
 // Feed reads lines from r into p, numbering them from 1. Lines longer than
 // maxLine are cut to maxLine bytes; the rest is discarded without being held
 // in memory, so a 10 MB line costs no more than a short one. It returns the
-// number of lines cut.
-func Feed(p *Pipeline, r io.Reader, maxLine int) (cut uint64, err error) {
+// number of lines cut. It stops at the first error of the pipeline (ctx
+// ended, or the output failed) or of r.
+func Feed(ctx context.Context, p *Pipeline, r io.Reader, maxLine int) (cut uint64, err error) {
 	lr := NewLineReader(r, maxLine)
 	var n int64
 	for {
 		line, err := lr.Next()
 		if line != nil {
 			n++
-			p.Line(line, n)
+			if perr := p.Line(ctx, line, n); perr != nil {
+				return lr.Cut, fmt.Errorf("line %d: %w", n, perr)
+			}
+			if n&1023 == 0 && ctx.Err() != nil { // stop reading soon after a signal
+				return lr.Cut, fmt.Errorf("line %d: %w", n, context.Cause(ctx))
+			}
 		}
 		if err == io.EOF {
 			return lr.Cut, nil

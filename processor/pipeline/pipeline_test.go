@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"math/rand/v2"
 	"runtime"
@@ -28,11 +29,11 @@ func loadMatcher(t testing.TB) *matcher.Matcher {
 func collect(t testing.TB, m *matcher.Matcher, cfg Config, input []byte) ([]*document.Document, Stats) {
 	t.Helper()
 	var docs []*document.Document
-	p := New(cfg, m, SinkFunc(func(d *document.Document) error { docs = append(docs, d); return nil }))
-	if _, err := Feed(p, bytes.NewReader(input), DefaultMaxLine); err != nil {
+	p := New(cfg, m, OutputFunc(func(d *document.Document) error { docs = append(docs, d); return nil }))
+	if _, err := Feed(context.Background(), p, bytes.NewReader(input), DefaultMaxLine); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Close(assemble.EOF); err != nil {
+	if err := p.Close(context.Background(), assemble.EOF); err != nil {
 		t.Fatal(err)
 	}
 	return docs, p.Stats()
@@ -42,7 +43,10 @@ func collect(t testing.TB, m *matcher.Matcher, cfg Config, input []byte) ([]*doc
 // end to end (this is what "oopsflow rules test" runs).
 func TestSignatureExamples(t *testing.T) {
 	m := loadMatcher(t)
-	results := RunExamples(m, signatures.FS)
+	results, err := RunExamples(context.Background(), m, signatures.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(results) < 10 {
 		t.Fatalf("only %d examples", len(results))
 	}
@@ -169,9 +173,9 @@ func TestLineReaderCutsLongLines(t *testing.T) {
 // Memory stays bounded by configuration under adversarial input: many
 // hosts, each starting a report that never ends.
 func TestMemoryBoundedUnderAdversarialInput(t *testing.T) {
-	cfg := Config{Assemble: assemble.Config{MaxHosts: 1000, MaxLines: 100, MaxBytes: 16 << 10}, Clock: EventTime}
+	cfg := Config{Assemble: assemble.Config{MaxHosts: 1000, MaxLines: 100, MaxBytes: 16 << 10}}
 	var reports int
-	p := New(cfg, nil, SinkFunc(func(d *document.Document) error {
+	p := New(cfg, nil, OutputFunc(func(d *document.Document) error {
 		reports++
 		return nil
 	}))
@@ -188,7 +192,7 @@ func TestMemoryBoundedUnderAdversarialInput(t *testing.T) {
 			b = header
 		}
 		copy(b[16:27], "host-"+pad6(h))
-		p.Line(b, int64(i))
+		p.Line(context.Background(), b, int64(i))
 	}
 	var after runtime.MemStats
 	runtime.GC()
@@ -201,7 +205,7 @@ func TestMemoryBoundedUnderAdversarialInput(t *testing.T) {
 	if grown > 64<<20 {
 		t.Fatalf("heap grew %d MB", grown>>20)
 	}
-	p.Close(assemble.EOF)
+	p.Close(context.Background(), assemble.EOF)
 	if reports == 0 {
 		t.Fatal("no reports emitted")
 	}
@@ -222,8 +226,8 @@ func TestIdleOnEventClock(t *testing.T) {
 		"Jan  3 13:42:39 dead kernel: [ 1.0] RIP: 0010:f+0x1/0x2\n" +
 		"Jan  3 13:43:39 alive sshd[1]: Accepted publickey\n"
 	var docs []*document.Document
-	p := New(Config{Assemble: assemble.Config{Idle: 30 * time.Second}}, nil, SinkFunc(func(d *document.Document) error { docs = append(docs, d); return nil }))
-	if _, err := Feed(p, strings.NewReader(in), DefaultMaxLine); err != nil {
+	p := New(Config{Assemble: assemble.Config{Idle: 30 * time.Second}}, nil, OutputFunc(func(d *document.Document) error { docs = append(docs, d); return nil }))
+	if _, err := Feed(context.Background(), p, strings.NewReader(in), DefaultMaxLine); err != nil {
 		t.Fatal(err)
 	}
 	if len(docs) != 1 || docs[0].Oops.EndReason != "idle" || !docs[0].Oops.Truncated {
