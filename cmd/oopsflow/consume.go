@@ -350,7 +350,9 @@ func esConsumeConfig(cfg *consumeConfig, es *esFlags, set map[string]bool) (elas
 			return escfg, &exitError{code: exitError_, err: err}
 		}
 	}
-	escfg.MaxInFlight = cfg.Elasticsearch.MaxInFlight
+	if cfg.Elasticsearch.MaxInFlight > 0 && !set["es-max-in-flight"] {
+		escfg.MaxInFlight = cfg.Elasticsearch.MaxInFlight
+	}
 	escfg.DeadLetterPath = cfg.Elasticsearch.DeadLetterFile
 	return escfg, nil
 }

@@ -15,7 +15,8 @@ import (
 type esFlags struct {
 	urls, cloudID, apiKey, user, password, caFile, namespace string
 	insecure                                                 bool
-	timeout                                                  time.Duration
+	timeout, requestTimeout                                  time.Duration
+	maxInFlight                                              int
 }
 
 func (f *esFlags) register(fs *flag.FlagSet) {
@@ -27,7 +28,9 @@ func (f *esFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.caFile, "es-ca", os.Getenv("OOPSFLOW_ES_CA"), "PEM file of the CA that signed the cluster's certificate (env OOPSFLOW_ES_CA)")
 	fs.BoolVar(&f.insecure, "es-insecure", false, "do not verify the cluster's TLS certificate (testing only)")
 	fs.StringVar(&f.namespace, "es-namespace", "default", "data stream namespace: documents go to logs-kernel.oops-<namespace>")
-	fs.DurationVar(&f.timeout, "es-timeout", 2*time.Minute, "how long to wait at the end for documents to be indexed")
+	fs.DurationVar(&f.timeout, "es-timeout", 2*time.Minute, "how long to wait for Elasticsearch to make room for a document, and at the end for documents to be indexed")
+	fs.DurationVar(&f.requestTimeout, "es-request-timeout", 30*time.Second, "one request to Elasticsearch, answer included")
+	fs.IntVar(&f.maxInFlight, "es-max-in-flight", 5000, "documents held until Elasticsearch has them; reading waits beyond that")
 }
 
 func (f *esFlags) config() (elastic.Config, error) {
@@ -38,15 +41,23 @@ func (f *esFlags) config() (elastic.Config, error) {
 		Password:           firstNonEmpty(f.password, os.Getenv("OOPSFLOW_ES_PASSWORD")),
 		InsecureSkipVerify: f.insecure,
 		Namespace:          f.namespace,
+		RequestTimeout:     f.requestTimeout,
+		MaxInFlight:        f.maxInFlight,
 	}
 	cfg.Addresses = splitList(f.urls)
 	if len(cfg.Addresses) == 0 && cfg.CloudID == "" {
 		return cfg, usageErr("give --es-url or --es-cloud-id")
 	}
-	for _, c := range f.namespace {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
-			return cfg, usageErr("--es-namespace %q: lower-case letters, digits, '_' and '.' only", f.namespace)
+	for _, a := range cfg.Addresses {
+		if err := elastic.CheckURL(a); err != nil {
+			return cfg, usageErr("--es-url: %v", err)
 		}
+	}
+	if err := elastic.CheckNamespace(f.namespace); err != nil {
+		return cfg, usageErr("--es-namespace: %v", err)
+	}
+	if f.timeout <= 0 || f.requestTimeout <= 0 || f.maxInFlight <= 0 {
+		return cfg, usageErr("--es-timeout, --es-request-timeout and --es-max-in-flight must be positive")
 	}
 	if f.caFile != "" {
 		pem, err := os.ReadFile(f.caFile)

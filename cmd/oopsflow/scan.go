@@ -282,7 +282,7 @@ func scanInput(ctx context.Context, p *pipeline.Pipeline, name string, stdin io.
 		defer fh.Close()
 		r = fh
 	}
-	r = prog.count(r)
+	r = prog.count(interruptible(ctx, r))
 	br := bufio.NewReaderSize(r, 256<<10)
 	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
 		zr, err := gzip.NewReader(br)

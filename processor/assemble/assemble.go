@@ -290,6 +290,39 @@ func (a *Assembler) OldestOpen() (int64, bool) {
 	return oldest, found
 }
 
+// OldestContext returns the smallest position of a remembered line that may
+// still become context of a report: a line printed within ContextWindow
+// before its stream's last line, on a stream that had a line within idle of
+// wall-clock time (see SetWall), and (when it carries a wall-clock time)
+// within ContextWindow of clock, the log clock. ok is false when there is
+// none. Such a line is not yet in any document, so a consumer must not
+// commit past it either; each stream holds only a few, all recent.
+func (a *Assembler) OldestContext(clock time.Time, idle time.Duration) (pos int64, ok bool) {
+	w := a.cfg.ContextWindow
+	for _, h := range a.hosts {
+		for _, st := range h.streams {
+			if st.ringLen == 0 || st.phase != waiting || (!a.wall.IsZero() && !st.lastWall.IsZero() && a.wall.Sub(st.lastWall) >= idle) {
+				continue
+			}
+			last := &st.ring[(st.ringHead+st.ringLen-1)%len(st.ring)]
+			for i := 0; i < st.ringLen; i++ {
+				c := &st.ring[(st.ringHead+i)%len(st.ring)]
+				var live bool
+				switch {
+				case c.hasUptime && last.hasUptime:
+					live = last.up-c.up <= w
+				case !c.t.IsZero():
+					live = last.t.Sub(c.t) <= w && clock.Sub(c.t) <= w
+				}
+				if live && (!ok || c.pos < pos) {
+					pos, ok = c.pos, true
+				}
+			}
+		}
+	}
+	return pos, ok
+}
+
 // Discard drops every open report without emitting it and forgets all
 // state: the lines will be read again by whoever continues the stream (a
 // Kafka partition's next owner).
@@ -356,6 +389,14 @@ func (a *Assembler) Add(l *logline.Line, now time.Time, pos int64) {
 	a.stats.Lines++
 	h := a.hostFor(l.Host)
 	st := a.streamFor(h, streamKey{l.Boot, l.Caller})
+	if st.rep != nil {
+		// What Advance would have closed by now is closed before the line
+		// is looked at, so that a report's end never depends on how often
+		// Advance ran (how the input was split or paced).
+		if why, ok := a.stale(st, now); ok {
+			a.close(st, why)
+		}
+	}
 	st.lastSeen = now
 	st.lastWall = a.wall
 	st.untimed = l.Time.IsZero()
@@ -706,16 +747,20 @@ func printsEndTrace(k marker.Kind) bool {
 // TrailerIdle for a trailer. Call it as the log clock moves (the pipeline
 // does so once per second of log time).
 func (a *Assembler) Advance(now time.Time) {
-	a.closeWhere(func(st *stream) (EndReason, bool) {
-		quiet := now.Sub(st.lastSeen)
-		switch {
-		case quiet >= a.cfg.Idle:
-			return Idle, true
-		case st.phase == inTrailer && st.ended && quiet >= a.cfg.TrailerIdle:
-			return EndMarker, true
-		}
-		return "", false
-	})
+	a.closeWhere(func(st *stream) (EndReason, bool) { return a.stale(st, now) })
+}
+
+// stale says whether a stream's open report is over as of now (log time):
+// quiet for Idle, or waiting TrailerIdle for a trailer after its end marker.
+func (a *Assembler) stale(st *stream, now time.Time) (EndReason, bool) {
+	quiet := now.Sub(st.lastSeen)
+	switch {
+	case quiet >= a.cfg.Idle:
+		return Idle, true
+	case st.phase == inTrailer && st.ended && quiet >= a.cfg.TrailerIdle:
+		return EndMarker, true
+	}
+	return "", false
 }
 
 // AdvanceWall closes, as idle, the reports that log time cannot close:

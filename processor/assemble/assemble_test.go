@@ -433,3 +433,114 @@ func TestTrailerIdle(t *testing.T) {
 		t.Fatalf("after TrailerIdle: %+v", f.reports)
 	}
 }
+
+// The byte budget holds whatever the input: 10,000 hosts each growing a
+// report that never ends. Over budget, the oldest open report is closed as
+// truncated (memory_limit), not lost; the bytes held never pass the bound by
+// more than one line.
+func TestByteBudget(t *testing.T) {
+	const limit = 4 << 20
+	f := newFeeder(Config{MaxOpenBytes: limit, MaxLines: 10000, MaxBytes: 1 << 30})
+	frame := " " + strings.Repeat("f", 200) + "+0x1/0x2"
+	for round := 0; round < 30; round++ {
+		for h := 0; h < 10000; h++ {
+			host := fmt.Sprintf("h%05d", h)
+			if round == 0 {
+				f.line(host, "", "BUG: soft lockup - CPU#1 stuck for 22s! [a:1]")
+				continue
+			}
+			f.line(host, "", frame)
+			if held := f.a.Stats().Bytes; held > limit+int64(len(frame))+lineOverhead {
+				t.Fatalf("%d bytes held, bound %d", held, limit)
+			}
+		}
+	}
+	st := f.a.Stats()
+	if st.MemoryLimit == 0 {
+		t.Fatal("no report closed at the memory bound")
+	}
+	n := 0
+	for _, r := range f.reports {
+		if r.EndReason == MemoryLimit {
+			n++
+			if !r.Truncated {
+				t.Fatal("a report closed at the memory bound is not marked truncated")
+			}
+		}
+	}
+	if uint64(n) != st.MemoryLimit {
+		t.Fatalf("%d memory_limit reports emitted, %d counted", n, st.MemoryLimit)
+	}
+	f.a.Flush(EOF)
+	if b := f.a.Stats().Bytes; b != 0 {
+		t.Fatalf("%d bytes still charged after Flush", b)
+	}
+}
+
+// A budget shared by several assemblers (one per Kafka partition) bounds
+// them together.
+func TestSharedBudget(t *testing.T) {
+	b := NewBudget(1 << 20)
+	var emitted int
+	asms := []*Assembler{New(Config{Budget: b}, func(*Report) { emitted++ }), New(Config{Budget: b}, func(*Report) { emitted++ })}
+	line := strings.Repeat("x", 300)
+	for i := 0; i < 20000; i++ {
+		a := asms[i%2]
+		l := logline.Line{Host: fmt.Sprintf("h%d", i%500), Kernel: true, Time: t0}
+		if i < 1000 {
+			l.Text = []byte("BUG: soft lockup - CPU#1 stuck for 22s! [a:1]")
+		} else {
+			l.Text = []byte(" " + line + "+0x1/0x2")
+		}
+		a.Add(&l, t0, int64(i))
+		if b.Used() > b.Limit()+2000 {
+			t.Fatalf("%d bytes used, shared bound %d", b.Used(), b.Limit())
+		}
+	}
+	if emitted == 0 {
+		t.Fatal("nothing closed at the shared bound")
+	}
+	for _, a := range asms {
+		a.Flush(EOF)
+	}
+	if b.Used() != 0 {
+		t.Fatalf("%d bytes still charged", b.Used())
+	}
+}
+
+// Reports closed together come out in the order they started.
+func TestCloseOrder(t *testing.T) {
+	f := newFeeder(Config{})
+	for i := 0; i < 50; i++ {
+		f.line(fmt.Sprintf("h%02d", i), "", "BUG: soft lockup - CPU#1 stuck for 22s! [a:1]")
+	}
+	f.a.Flush(EOF)
+	for i, r := range f.reports {
+		if want := fmt.Sprintf("h%02d", i); r.Host != want {
+			t.Fatalf("report %d from %s, want %s", i, r.Host, want)
+		}
+	}
+}
+
+// The wall clock closes every open report when the input went silent, and
+// only the untimed hosts' reports (kmsg) when they alone are quiet.
+func TestAdvanceWall(t *testing.T) {
+	f := newFeeder(Config{})
+	w := t0
+	f.a.SetWall(w)
+	f.line("timed", "", "BUG: soft lockup - CPU#1 stuck for 22s! [a:1]")
+	untimed := logline.Line{Host: "kmsg", Kernel: true, Text: []byte("BUG: soft lockup - CPU#2 stuck for 22s! [b:1]"), Uptime: time.Second, HasUptime: true}
+	f.a.Add(&untimed, f.now, 99)
+	f.a.AdvanceWall(w.Add(time.Minute), time.Minute, false)
+	if len(f.reports) != 1 || f.reports[0].Host != "kmsg" || f.reports[0].EndReason != Idle {
+		t.Fatalf("quiet untimed host: %+v", f.reports)
+	}
+	f.a.AdvanceWall(w.Add(time.Hour), time.Minute, false)
+	if len(f.reports) != 1 {
+		t.Fatal("a timed report closed by the wall clock while the input was not silent")
+	}
+	f.a.AdvanceWall(w.Add(time.Hour), time.Minute, true)
+	if len(f.reports) != 2 || f.reports[1].Host != "timed" {
+		t.Fatalf("silent input: %+v", f.reports)
+	}
+}

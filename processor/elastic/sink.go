@@ -222,21 +222,27 @@ func CheckURL(raw string) error {
 }
 
 // Redact returns a URL with the password of its user info replaced by
-// "xxxxx" (and a bare user name kept), for messages and logs. Text that is
-// not a URL comes back unchanged.
+// "xxxxx" (the user name is kept), for messages and logs. It works on text
+// that does not parse as a URL too ("elastic:pw@es:9200"); text without
+// user info comes back unchanged.
 func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		// Not parseable, but it may still carry "user:password@".
-		if i, j := strings.Index(raw, "://"), strings.LastIndex(raw, "@"); i >= 0 && j > i {
-			return raw[:i+3] + "xxxxx" + raw[j:]
-		}
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + 3
+	}
+	rest := raw[start:]
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		rest = rest[:end]
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
 		return raw
 	}
-	if u.User == nil {
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
 		return raw
 	}
-	return u.Redacted()
+	return raw[:start] + user + ":xxxxx" + raw[start+at:]
 }
 
 // NewClient builds the go-elasticsearch client for cfg. Its transport bounds

@@ -325,6 +325,7 @@ func (c *Consumer) commit(gen *kafkago.Generation, p *partition, w int64) {
 		return
 	}
 	p.committed.Store(w)
+	c.log.Debug("committed", "partition", p.id, "offset", w)
 	c.met.committed(p.id, w, p.highWater.Load())
 }
 

@@ -76,7 +76,35 @@ func fleet(t testing.TB, lines int64, seed uint64) ([]msg, int64) {
 		}
 		out = append(out, msg{l.Host, line})
 	}
-	return out, st.Crashes
+	return append(out, tail(l.Time.Add(10*time.Minute))...), st.Crashes
+}
+
+// tail is one line at time at on every partition of a topic of up to 8
+// partitions: log time moves on everywhere, and the reports still open
+// close by log time, as they would in a stream that goes on.
+func tail(at time.Time) []msg {
+	var out []msg
+	need := map[[2]int]bool{}
+	for n := 1; n <= 8; n++ {
+		for p := 0; p < n; p++ {
+			need[[2]int{n, p}] = true
+		}
+	}
+	for i := 0; len(need) > 0; i++ {
+		host := fmt.Sprintf("tail-%d", i)
+		useful := false
+		for n := 1; n <= 8; n++ {
+			p := (&kafkago.Hash{}).Balance(kafkago.Message{Key: []byte(host)}, seq(n)...)
+			if need[[2]int{n, p}] {
+				delete(need, [2]int{n, p})
+				useful = true
+			}
+		}
+		if useful {
+			out = append(out, msg{host, at.Format(time.RFC3339Nano) + " " + host + " systemd[1]: Finished."})
+		}
+	}
+	return out
 }
 
 func newES(t testing.TB, srv *estest.Server, maxInFlight int) *elastic.Sink {
@@ -110,9 +138,10 @@ func testConfig(brokers []string) Config {
 		CommitInterval: 50 * time.Millisecond, HandOverTimeout: 2 * time.Second,
 		HeartbeatInterval: 100 * time.Millisecond, SessionTimeout: 6 * time.Second,
 		RebalanceTimeout: 3 * time.Second, JoinGroupBackoff: 200 * time.Millisecond, MaxWait: 100 * time.Millisecond,
-		// The last report of a quiet host closes after a second of silence
-		// (5 minutes by default): tests end sooner.
-		Pipeline: pipeline.Config{WallIdle: time.Second},
+		// Reports still open when the input stops close after 10 s of
+		// silence (5 minutes by default); the test inputs end with a line
+		// far ahead in log time, which closes them sooner.
+		Pipeline: pipeline.Config{WallIdle: 10 * time.Second},
 	}
 }
 
@@ -167,7 +196,11 @@ func index() string { return elastic.DataStreamPrefix + "default" }
 // must end up with.
 func expected(msgs []msg) map[string]*document.Document {
 	out := map[string]*document.Document{}
-	p := pipeline.New(pipeline.Config{}, nil, pipeline.OutputFunc(func(d *document.Document) error { out[d.Event.ID] = d; return nil }))
+	sigs, err := matcher.Load(signatures.FS)
+	if err != nil {
+		panic(err)
+	}
+	p := pipeline.New(pipeline.Config{}, matcher.New(sigs), pipeline.OutputFunc(func(d *document.Document) error { out[d.Event.ID] = d; return nil }))
 	ctx := context.Background()
 	for i, m := range msgs {
 		p.LineHost(ctx, []byte(m.value), []byte(m.key), int64(i))
@@ -282,6 +315,7 @@ func TestKilledMidReport(t *testing.T) {
 	produce(t, brokers, []msg{{"aks-node-4", "Feb 11 03:12:40 aks-node-4 systemd[1]: Started Session 1."}})
 	produce(t, brokers, first)
 	cfg := testConfig(brokers)
+	cfg.Pipeline.WallIdle = time.Second // the report's end marker is the last line: close it soon
 	a := start(t, cfg, srv, 100)
 	waitFor(t, "the first half to be read", 30*time.Second, func() bool { return a.c.Positions()[0] >= int64(len(first)) })
 	time.Sleep(3 * cfg.CommitInterval) // commits happen; they must stop before the report
@@ -353,6 +387,7 @@ func TestPoisonInput(t *testing.T) {
 	cfg := testConfig(brokers)
 	cfg.Metrics = metrics
 	cfg.MaxMessageBytes = 4096
+	cfg.Pipeline.WallIdle = time.Second // kmsg lines carry no time: the wall clock closes the report
 	produce(t, brokers, []msg{
 		{"x", "\x00\x01\x02\xff binary \xfe"},
 		{"x", `{"MESSAGE": broken`},

@@ -337,14 +337,18 @@ func (p *Pipeline) Err() error {
 func (p *Pipeline) OldestOpen() (pos int64, ok bool) { return p.asm.OldestOpen() }
 
 // Watermark returns the first position whose lines are not all durable:
-// the smallest first position of a report being assembled, of a finished
-// report waiting for the output, and of a document the output has not
-// reported durable (or lost); next (the position after the last line
-// given) when there is none. A front end acknowledges only positions below
-// it. Call it from the feeding goroutine (or with the feeding stopped).
+// the smallest first position of a report being assembled, of a recent line
+// that may still become a report's context, of a finished report waiting for
+// the output, and of a document the output has not reported durable (or
+// lost); next (the position after the last line given) when there is none.
+// A front end acknowledges only positions below it. Call it from the
+// feeding goroutine (or with the feeding stopped).
 func (p *Pipeline) Watermark(next int64) int64 {
 	w := next
 	if first, ok := p.asm.OldestOpen(); ok && first < w {
+		w = first
+	}
+	if first, ok := p.asm.OldestContext(p.clock, p.cfg.WallIdle); ok && first < w {
 		w = first
 	}
 	for _, q := range p.queue {
