@@ -742,12 +742,7 @@ func TestStaticBinary(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("checks an ELF binary")
 	}
-	out := filepath.Join(t.TempDir(), "oopsflow")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=test", "-o", out, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
+	out := binary(t) // built as the Dockerfile builds it
 	f, err := elf.Open(out)
 	if err != nil {
 		t.Fatal(err)
