@@ -24,6 +24,7 @@ import (
 type Case struct {
 	Name      string
 	Title     string   // expected title, "" when the log holds no report
+	Type      string   // syzkaller's report type (HANG, WARNING, KASAN-READ...), "" when none
 	Alt       []string // alternative titles
 	Corrupted bool
 	Log       []byte
@@ -36,13 +37,37 @@ type Outcome struct {
 	Title    string
 	Function string
 	FuncOK   bool // blamed function agrees with the function in TITLE or an ALT
+	FuncCmp  bool // TITLE or an ALT names a function to compare with
 	TitleOK  bool // exact title agreement
+	// Corrupted is the parser's verdict; CorruptOK that it agrees with
+	// the case's CORRUPTED line.
+	Corrupted, CorruptOK bool
+}
+
+// Disagreement says how the outcome differs from syzkaller: "" when it does
+// not, else "false detection", "missed", "function" (the blamed function
+// differs) or "title" (same function, other wording).
+func (o Outcome) Disagreement() string {
+	switch {
+	case o.Case.Title == "" && o.Detected:
+		return "false detection"
+	case o.Case.Title == "":
+		return ""
+	case !o.Detected:
+		return "missed"
+	case o.FuncCmp && !o.FuncOK:
+		return "function"
+	case !o.TitleOK:
+		return "title"
+	}
+	return ""
 }
 
 // Result sums a run.
 type Result struct {
 	Files, WithTitle, Detected, FalseDetections, Negatives int
 	FuncComparable, FuncAgree, TitleAgree                  int
+	CorruptAgree                                           int // detected reports whose corrupted flag agrees
 	Outcomes                                               []Outcome
 }
 
@@ -83,6 +108,8 @@ func parseCase(name string, data []byte) *Case {
 		switch {
 		case strings.HasPrefix(line, "TITLE: "):
 			c.Title = strings.TrimPrefix(line, "TITLE: ")
+		case strings.HasPrefix(line, "TYPE: "):
+			c.Type = strings.TrimPrefix(line, "TYPE: ")
 		case strings.HasPrefix(line, "ALT: "):
 			c.Alt = append(c.Alt, strings.TrimPrefix(line, "ALT: "))
 		case strings.HasPrefix(line, "CORRUPTED: Y"):
@@ -96,8 +123,11 @@ func parseCase(name string, data []byte) *Case {
 	return c
 }
 
-var reIn = regexp.MustCompile(` in ([A-Za-z0-9_.$]+)(?: / [A-Za-z0-9_.$]+)?$`)
+// reIn finds the function a title names: "... in F", and F in the
+// two-function shapes "... in F/usb_submit_urb" and "... in F / G".
+var reIn = regexp.MustCompile(` in ([A-Za-z0-9_.$]+)(?: ?/ ?[A-Za-z0-9_.$]+)?$`)
 
+// titleFunc is the function a title names, "" when it names none.
 func titleFunc(t string) string {
 	if m := reIn.FindStringSubmatch(t); m != nil {
 		return m[1]
@@ -128,6 +158,7 @@ func Run(cases []*Case) Result {
 				}
 			}
 			if len(want) > 0 {
+				o.FuncCmp = true
 				res.FuncComparable++
 				if o.Detected && (want[o.Function] || want[titleFunc(o.Title)]) {
 					o.FuncOK = true
@@ -138,6 +169,10 @@ func Run(cases []*Case) Result {
 				o.TitleOK = true
 				res.TitleAgree++
 			}
+			if o.Detected && o.Corrupted == c.Corrupted {
+				o.CorruptOK = true
+				res.CorruptAgree++
+			}
 		}
 		res.Outcomes = append(res.Outcomes, o)
 	}
@@ -146,11 +181,30 @@ func Run(cases []*Case) Result {
 
 func run1(c *Case) Outcome {
 	out := Outcome{Case: c}
+	first, o := First(c)
+	if first == nil {
+		return out
+	}
+	out.Detected = true
+	out.Title = o.Title
+	out.Corrupted = o.Corrupted
+	out.Function = oops.StripSuffix(o.Function)
+	return out
+}
+
+// First assembles a case's log and returns its first report and what the
+// parser made of it (nil when the log holds none).
+func First(c *Case) (*assemble.Report, *oops.Oops) {
 	var first *assemble.Report
-	// The first report is the one that started first: a one-line report
-	// printed inside another is emitted before it.
+	// The first report is the one whose header came first (a one-line
+	// report printed inside another is emitted before it), among the kinds
+	// syzkaller reports: hard lockups, OOM kills, hardware errors and
+	// allocation failures are oopsflow's own (format.Group.Extra).
 	a := assemble.New(assemble.Config{}, func(r *assemble.Report) {
-		if first == nil || r.FirstPos < first.FirstPos {
+		if r.Group.Extra {
+			return
+		}
+		if first == nil || r.HeaderPos < first.HeaderPos {
 			first = r
 		}
 	})
@@ -168,13 +222,9 @@ func run1(c *Case) Outcome {
 	}
 	a.Flush(assemble.EOF)
 	if first == nil {
-		return out
+		return nil, nil
 	}
-	o := oops.Parse(first.Context, first.Lines)
-	out.Detected = true
-	out.Title = o.Title
-	out.Function = oops.StripSuffix(o.Function)
-	return out
+	return first, oops.ParseGroup(first.Group, first.Context, first.Lines)
 }
 
 // Summary formats the figures.
@@ -185,7 +235,60 @@ func (r Result) Summary() string {
 		}
 		return 100 * float64(a) / float64(b)
 	}
-	return fmt.Sprintf("files: %d\nreports detected: %d/%d (%.1f%%)\nfalse detections: %d/%d files without TITLE\nblamed-function agreement: %d/%d (%.1f%%)\nexact title agreement: %d/%d (%.1f%%)\n",
+	return fmt.Sprintf("files: %d\nreports detected: %d/%d (%.1f%%)\nfalse detections: %d/%d files without TITLE\nblamed-function agreement: %d/%d (%.1f%%)\nexact title agreement: %d/%d (%.1f%%)\ncorrupted flag agreement: %d/%d (%.1f%%)\n",
 		r.Files, r.Detected, r.WithTitle, pct(r.Detected, r.WithTitle), r.FalseDetections, r.Negatives,
-		r.FuncAgree, r.FuncComparable, pct(r.FuncAgree, r.FuncComparable), r.TitleAgree, r.WithTitle, pct(r.TitleAgree, r.WithTitle))
+		r.FuncAgree, r.FuncComparable, pct(r.FuncAgree, r.FuncComparable), r.TitleAgree, r.WithTitle, pct(r.TitleAgree, r.WithTitle),
+		r.CorruptAgree, r.Detected, pct(r.CorruptAgree, r.Detected))
+}
+
+// ByType formats the figures per syzkaller report type, worst first: files,
+// detected, blamed function agreeing (of those comparable), exact titles.
+func (r Result) ByType() string {
+	type row struct{ files, detected, funcOK, funcCmp, titleOK int }
+	rows := map[string]*row{}
+	for _, o := range r.Outcomes {
+		if o.Case.Title == "" {
+			continue
+		}
+		t := o.Case.Type
+		if t == "" {
+			t = "(none)"
+		}
+		w := rows[t]
+		if w == nil {
+			w = &row{}
+			rows[t] = w
+		}
+		w.files++
+		if o.Detected {
+			w.detected++
+		}
+		if o.FuncCmp {
+			w.funcCmp++
+			if o.FuncOK {
+				w.funcOK++
+			}
+		}
+		if o.TitleOK {
+			w.titleOK++
+		}
+	}
+	types := make([]string, 0, len(rows))
+	for t := range rows {
+		types = append(types, t)
+	}
+	sort.Slice(types, func(i, j int) bool {
+		a, b := rows[types[i]], rows[types[j]]
+		if da, db := a.files-a.titleOK, b.files-b.titleOK; da != db {
+			return da > db
+		}
+		return types[i] < types[j]
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-36s %6s %9s %9s %9s\n", "type", "files", "detected", "function", "title")
+	for _, t := range types {
+		w := rows[t]
+		fmt.Fprintf(&b, "%-36s %6d %9d %4d/%-4d %9d\n", t, w.files, w.detected, w.funcOK, w.funcCmp, w.titleOK)
+	}
+	return b.String()
 }

@@ -32,13 +32,14 @@
 package assemble
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 	"sync/atomic"
 	"time"
 
+	"github.com/oopsflow/oopsflow/processor/format"
 	"github.com/oopsflow/oopsflow/processor/logline"
-	"github.com/oopsflow/oopsflow/processor/marker"
 )
 
 // EndReason says why a report was closed. The values are the document's
@@ -60,11 +61,13 @@ const (
 	// MemoryLimit: the oldest open report, closed because the open reports
 	// and context lines together reached the byte budget.
 	MemoryLimit EndReason = "memory_limit"
+	// Reboot: the host printed a boot banner; the report will never end.
+	Reboot EndReason = "reboot"
 )
 
 // Config bounds the assembler. Zero fields take the defaults of DefaultConfig.
 type Config struct {
-	MaxLines          int           // lines per report (default 400)
+	MaxLines          int           // lines per report (default 1000)
 	MaxBytes          int           // bytes per report (default 128 KiB)
 	MaxLineBytes      int           // longer lines are cut (default 2048)
 	MaxHosts          int           // hosts with state; least recently seen is evicted (default 50,000)
@@ -106,7 +109,7 @@ func (b *Budget) over() bool { return b.used.Load() > b.limit }
 // DefaultConfig returns the default bounds.
 func DefaultConfig() Config {
 	return Config{
-		MaxLines:          400,
+		MaxLines:          1000,
 		MaxBytes:          128 << 10,
 		MaxLineBytes:      2048,
 		MaxHosts:          50000,
@@ -154,7 +157,10 @@ type Report struct {
 	Boot   string
 	Caller string
 	Format logline.Format // format of the header line
-	Kind   marker.Kind    // what the header line announced
+	// Group is the report table's group the header announced, and Kind
+	// the kind of report (type, severity, how it ends).
+	Group *format.Group
+	Kind  format.Kind
 
 	Context []string // lines printed just before the header that belong to it
 	Lines   []string // the header line and everything after it, prefixes stripped
@@ -169,8 +175,9 @@ type Report struct {
 	CutLines  int  // lines dropped or shortened by the caps
 
 	// FirstPos and LastPos are the positions (as given to Add) of the first
-	// line (context included) and the last line of the report.
-	FirstPos, LastPos int64
+	// line (context included) and the last line of the report; HeaderPos
+	// that of the header line.
+	FirstPos, LastPos, HeaderPos int64
 }
 
 // Stats counts what the assembler did.
@@ -197,11 +204,13 @@ type Assembler struct {
 	budget     *Budget
 	held       int64     // bytes this assembler has charged to budget
 	wall       time.Time // wall clock as last given to SetWall
+	firstWall  time.Time // the first SetWall: lines read before it count as seen then
 }
 
 type host struct {
 	name       string
 	streams    map[streamKey]*stream
+	last       *stream // the stream of the host's previous line
 	prev, next *host
 }
 
@@ -271,7 +280,20 @@ func (a *Assembler) Stats() Stats {
 // SetWall sets the wall clock that AdvanceWall compares the streams' last
 // lines with. Streaming front ends call it as time passes (a coarse clock is
 // enough); batch input never needs it.
-func (a *Assembler) SetWall(t time.Time) { a.wall = t }
+func (a *Assembler) SetWall(t time.Time) {
+	if a.firstWall.IsZero() {
+		a.firstWall = t
+	}
+	a.wall = t
+}
+
+// seenWall is the wall-clock time of a stream's last line.
+func (a *Assembler) seenWall(st *stream) time.Time {
+	if st.lastWall.IsZero() {
+		return a.firstWall
+	}
+	return st.lastWall
+}
 
 // OpenReports returns the number of reports currently being assembled.
 func (a *Assembler) OpenReports() int { return len(a.open) }
@@ -301,7 +323,7 @@ func (a *Assembler) OldestContext(clock time.Time, idle time.Duration) (pos int6
 	w := a.cfg.ContextWindow
 	for _, h := range a.hosts {
 		for _, st := range h.streams {
-			if st.ringLen == 0 || st.phase != waiting || (!a.wall.IsZero() && !st.lastWall.IsZero() && a.wall.Sub(st.lastWall) >= idle) {
+			if st.ringLen == 0 || st.phase != waiting || (!a.wall.IsZero() && a.wall.Sub(a.seenWall(st)) >= idle) {
 				continue
 			}
 			last := &st.ring[(st.ringHead+st.ringLen-1)%len(st.ring)]
@@ -388,7 +410,16 @@ func (a *Assembler) Hosts() int { return len(a.hosts) }
 func (a *Assembler) Add(l *logline.Line, now time.Time, pos int64) {
 	a.stats.Lines++
 	h := a.hostFor(l.Host)
+	if bytes.Contains(l.Text, replaying) {
+		// The console re-prints an older message (it carries no caller
+		// id): a report its previous line started was a fragment of it.
+		if p := h.last; p != nil && p.rep != nil && len(p.rep.Lines) == 1 {
+			a.drop(p)
+		}
+		return
+	}
 	st := a.streamFor(h, streamKey{l.Boot, l.Caller})
+	h.last = st
 	if st.rep != nil {
 		// What Advance would have closed by now is closed before the line
 		// is looked at, so that a report's end never depends on how often
@@ -414,45 +445,79 @@ func (a *Assembler) Add(l *logline.Line, now time.Time, pos int64) {
 }
 
 func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos int64) {
-	hdr, isHeader := marker.Match(text)
+	if format.IsBoot(text) {
+		// The machine restarted: whatever it was printing will not end.
+		a.rebooted(st.host)
+		return
+	}
+	g, isHeader := format.Match(text)
+	if isHeader && g.Extra && st.phase != waiting && st.strays == 0 {
+		// Printed by another CPU into the open report (an NMI backtrace,
+		// an OOM kill). Once lines foreign to the report came between,
+		// the report has ended and this one starts.
+		isHeader = false
+	}
+	var kind format.Kind
+	if isHeader {
+		kind = format.KindOf(g, string(text))
+	}
 	switch st.phase {
 	case waiting:
 		if isHeader {
-			a.start(st, hdr, l, text, pos)
+			a.start(st, g, kind, l, text, pos)
 			return
 		}
 		a.remember(st, l, text, pos)
 
 	case inReport:
 		r := st.rep
-		if isHeader && marker.EndOf(hdr.Kind) == marker.EndLine {
-			// A one-line report (unregister_netdevice, machine check)
-			// printed by another CPU inside this one: emit it on its own
-			// and leave the open report undisturbed.
-			a.oneLine(st, hdr, l, text, pos)
+		if isHeader && r.Group.Absorbs != nil && r.Group.Absorbs.Match(text) {
+			isHeader = false // part of the open report
+		}
+		if r.Kind.End == format.EndBlock {
+			if bytes.Contains(text, []byte(r.Group.Keyword)) {
+				a.appendLine(st, text, l, cut, pos)
+				return
+			}
+			st.ended = true
+			a.close(st, EndMarker)
+			a.step(st, l, text, cut, pos)
+			return
+		}
+		if isHeader && kind.End == format.EndLine {
+			// A one-line report (unregister_netdevice) printed by another
+			// CPU inside this one: emit it on its own and leave the open
+			// report undisturbed.
+			a.oneLine(st, g, kind, l, text, pos)
 			return
 		}
 		if isHeader {
-			if hdr.Continues && (hdr.Kind == marker.Panic || !st.trace) {
+			if g.Continues {
+				// A line that belongs to the report it follows ("Kernel
+				// panic" after an oops, "Internal error:" after "Unable
+				// to handle kernel").
 				a.appendLine(st, text, l, cut, pos)
-				if hdr.Kind == marker.Panic && st.rep != nil {
+				if g.Trailer && st.rep != nil && st.trace && st.frames > 0 {
+					// "Kernel panic" after the report's trace: only its
+					// trailer is left. (Before it, as panic_on_warn
+					// prints it, the report is still to come.)
 					st.phase = inTrailer
 				}
 				return
 			}
 			a.close(st, NextReport)
-			a.start(st, hdr, l, text, pos)
+			a.start(st, g, kind, l, text, pos)
 			return
 		}
-		switch marker.EndOf(r.Kind) {
-		case marker.EndRule:
+		switch r.Kind.End {
+		case format.EndRule:
 			a.appendLine(st, text, l, cut, pos)
-			if marker.IsRule(text) {
+			if format.IsRule(text) {
 				a.close(st, EndMarker)
 			}
 			return
-		case marker.EndKilled:
-			if marker.IsKilled(text) {
+		case format.EndKilled:
+			if format.IsKilled(text) {
 				a.appendLine(st, text, l, cut, pos)
 				a.close(st, EndMarker)
 				return
@@ -464,20 +529,20 @@ func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos
 				return
 			}
 		}
-		if marker.IsEndTrace(text) || marker.IsEndPanic(text) {
+		if format.IsEndTrace(text) || format.IsEndPanic(text) {
 			a.appendLine(st, text, l, cut, pos)
 			if st.rep == nil {
 				return
 			}
 			st.ended = true
-			if marker.IsEndPanic(text) {
+			if format.IsEndPanic(text) {
 				a.close(st, EndMarker)
 			} else if st.phase == inReport {
 				st.phase = inTrailer
 			}
 			return
 		}
-		if st.trace && st.frames > 0 && !marker.IsBody(text) {
+		if st.trace && st.frames > 0 && !format.IsBody(text) {
 			// Either the trace is over, or another kernel message of the
 			// same host landed inside it. Hold the report open for a few
 			// such lines: if the report goes on, they were interleaved.
@@ -492,7 +557,7 @@ func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos
 			a.stats.Interleaved += uint64(st.strays)
 			st.strays = 0
 		}
-		if marker.IsTraceStart(text) {
+		if format.IsTraceStart(text) {
 			st.trace = true
 		} else if st.trace {
 			st.frames++
@@ -501,17 +566,17 @@ func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos
 
 	case inTrailer:
 		switch {
-		case isHeader && hdr.Kind == marker.Panic:
+		case isHeader && g.Trailer:
 			st.strays = 0
 			a.appendLine(st, text, l, cut, pos)
 		case isHeader:
 			a.close(st, EndMarker)
-			a.start(st, hdr, l, text, pos)
-		case marker.IsEndPanic(text):
+			a.start(st, g, kind, l, text, pos)
+		case format.IsEndPanic(text):
 			a.appendLine(st, text, l, cut, pos)
 			st.ended = true
 			a.close(st, EndMarker)
-		case marker.IsBody(text) && st.trailer < a.cfg.TrailerLines:
+		case format.IsBody(text) && st.trailer < a.cfg.TrailerLines:
 			st.trailer++
 			st.strays = 0
 			a.appendLine(st, text, l, cut, pos)
@@ -530,8 +595,8 @@ func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos
 // strayLimit is how many consecutive non-report lines a report tolerates
 // after its call trace started: reports that always print an end marker wait
 // longer for it than reports that end when their trace does.
-func (a *Assembler) strayLimit(k marker.Kind) int {
-	if printsEndTrace(k) {
+func (a *Assembler) strayLimit(k format.Kind) int {
+	if k.EndTrace {
 		return 32
 	}
 	return 2
@@ -569,17 +634,19 @@ func isTaskTableRow(t []byte) bool {
 	return false
 }
 
-func (a *Assembler) start(st *stream, hdr marker.Header, l *logline.Line, text []byte, pos int64) {
+func (a *Assembler) start(st *stream, g *format.Group, kind format.Kind, l *logline.Line, text []byte, pos int64) {
 	r := &Report{
 		Host:      st.host.name,
 		Boot:      st.key.boot,
 		Caller:    st.key.caller,
 		Format:    l.Format,
-		Kind:      hdr.Kind,
+		Group:     g,
+		Kind:      kind,
 		Time:      l.Time,
 		Uptime:    l.Uptime,
 		HasUptime: l.HasUptime,
 		FirstPos:  pos,
+		HeaderPos: pos,
 	}
 	// Context: the remembered lines printed close enough before the header.
 	for i := 0; i < st.ringLen; i++ {
@@ -601,19 +668,44 @@ func (a *Assembler) start(st *stream, hdr marker.Header, l *logline.Line, text [
 	st.trace, st.ended = false, false
 	a.open[st] = struct{}{}
 	a.appendLine(st, text, l, false, pos)
-	if marker.EndOf(hdr.Kind) == marker.EndLine {
+	if kind.End == format.EndLine && st.rep != nil {
 		st.ended = true
 		a.close(st, EndMarker)
 	}
 }
 
+var replaying = []byte("** replaying previous printk message **")
+
+// drop forgets a stream's open report without emitting it.
+func (a *Assembler) drop(st *stream) {
+	st.rep = nil
+	st.phase = waiting
+	a.charge(-st.cost)
+	st.cost = 0
+	delete(a.open, st)
+}
+
+// rebooted closes the open reports of a host that printed a boot banner.
+func (a *Assembler) rebooted(h *host) {
+	var open []*stream
+	for _, st := range h.streams {
+		if st.rep != nil {
+			open = append(open, st)
+		}
+	}
+	slices.SortFunc(open, func(x, y *stream) int { return compareStart(x.rep, y.rep) })
+	for _, st := range open {
+		a.close(st, Reboot)
+	}
+}
+
 // oneLine emits a one-line report without touching the stream's state.
-func (a *Assembler) oneLine(st *stream, hdr marker.Header, l *logline.Line, text []byte, pos int64) {
+func (a *Assembler) oneLine(st *stream, g *format.Group, kind format.Kind, l *logline.Line, text []byte, pos int64) {
 	a.stats.Reports++
 	a.emit(&Report{
-		Host: st.host.name, Boot: st.key.boot, Caller: st.key.caller, Format: l.Format, Kind: hdr.Kind,
+		Host: st.host.name, Boot: st.key.boot, Caller: st.key.caller, Format: l.Format, Group: g, Kind: kind,
 		Lines: []string{string(text)}, Time: l.Time, EndTime: l.Time, Uptime: l.Uptime, HasUptime: l.HasUptime,
-		EndReason: EndMarker, FirstPos: pos, LastPos: pos,
+		EndReason: EndMarker, FirstPos: pos, LastPos: pos, HeaderPos: pos,
 	})
 }
 
@@ -720,26 +812,14 @@ func (a *Assembler) truncated(st *stream, why EndReason) bool {
 		return false
 	}
 	switch why {
-	case MaxLines, Evicted, MemoryLimit:
+	case MaxLines, Evicted, MemoryLimit, Reboot:
 		return true
 	}
 	kind := st.rep.Kind
-	if marker.EndOf(kind) != marker.EndTrace || printsEndTrace(kind) {
+	if kind.End != format.EndTrace || kind.EndTrace {
 		return true
 	}
 	return !(st.trace && st.frames > 0)
-}
-
-// printsEndTrace: reports that go through the kernel's oops_end/__warn path
-// finish with "---[ end trace ... ]---"; without it, they were cut short.
-func printsEndTrace(k marker.Kind) bool {
-	switch k {
-	case marker.NullPointer, marker.PagingRequest, marker.GeneralProtection, marker.StackSegment,
-		marker.KernelBug, marker.InvalidOpcode, marker.DivideError, marker.InternalError,
-		marker.Oops, marker.Warning, marker.ListCorruption:
-		return true
-	}
-	return false
 }
 
 // Advance closes reports whose streams have been quiet for Config.Idle of
@@ -770,10 +850,7 @@ func (a *Assembler) stale(st *stream, now time.Time) (EndReason, bool) {
 // received no line for idle of wall-clock time (see SetWall) as of now.
 func (a *Assembler) AdvanceWall(now time.Time, idle time.Duration, silent bool) {
 	a.closeWhere(func(st *stream) (EndReason, bool) {
-		if st.lastWall.IsZero() { // lines came before the wall clock was first set
-			st.lastWall = now
-		}
-		if silent || st.untimed && now.Sub(st.lastWall) >= idle {
+		if silent || st.untimed && !a.firstWall.IsZero() && now.Sub(a.seenWall(st)) >= idle {
 			return Idle, true
 		}
 		return "", false

@@ -203,6 +203,39 @@ func TestInterleavedLineInsideTrace(t *testing.T) {
 	}
 }
 
+// Reports of an "extra" kind (an NMI backtrace, an OOM kill) printed
+// inside an open report belong to it; once lines foreign to the open
+// report came first, they start a report of their own.
+func TestExtraHeaders(t *testing.T) {
+	cut := strings.Split(oopsText, "\n")[:10] // the end marker never comes
+	for _, tc := range []struct {
+		name   string
+		strays int
+		want   int
+	}{
+		{"inside the trace", 0, 1},
+		{"after the trace ended", 3, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFeeder(Config{})
+			for _, l := range cut {
+				f.line("h", "", l)
+			}
+			for i := 0; i < tc.strays; i++ {
+				f.line("h", "", "python3[15032]: segfault at 0 ip 00007f3ecc5b2c4d sp 00007fff64cd5d58 error 4 in libc.so.6")
+			}
+			f.line("h", "", "java invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0")
+			f.a.Flush(EOF)
+			if len(f.reports) != tc.want {
+				t.Fatalf("%d reports, want %d", len(f.reports), tc.want)
+			}
+			if tc.want == 2 && (len(f.reports[0].Lines) != len(cut) || f.reports[1].Group.Name != "oom_kill") {
+				t.Fatalf("first report %d lines (want %d), second %q", len(f.reports[0].Lines), len(cut), f.reports[1].Group.Name)
+			}
+		})
+	}
+}
+
 // Old kernels glue "Call Trace:" to the last stack dump line; the trace
 // still starts there, so a stray line inside it is kept out of the report.
 func TestGluedTraceStartKeepsStraysOut(t *testing.T) {
@@ -542,5 +575,84 @@ func TestAdvanceWall(t *testing.T) {
 	f.a.AdvanceWall(w.Add(time.Hour), time.Minute, true)
 	if len(f.reports) != 2 || f.reports[1].Host != "timed" {
 		t.Fatalf("silent input: %+v", f.reports)
+	}
+}
+
+// Lines read before the wall clock was first set count as seen then: a
+// host silent since stops pinning the watermark once idle has passed.
+func TestContextBeforeFirstWall(t *testing.T) {
+	f := newFeeder(Config{})
+	f.line("h", "", "IPv6: ADDRCONF(NETDEV_CHANGE): veth1: link becomes ready")
+	w := t0.Add(time.Hour)
+	f.a.SetWall(w)
+	if pos, ok := f.a.OldestContext(f.now, time.Minute); !ok || pos != 1 {
+		t.Fatalf("fresh context line: %d %v", pos, ok)
+	}
+	f.a.SetWall(w.Add(time.Minute))
+	if pos, ok := f.a.OldestContext(f.now, time.Minute); ok {
+		t.Fatalf("context of a host silent for the idle bound still pins position %d", pos)
+	}
+}
+
+// A boot banner ends the report the host was printing as truncated, with
+// reason reboot: the machine restarted and the report will never end.
+func TestRebootEndsReport(t *testing.T) {
+	f := newFeeder(Config{})
+	cut := strings.Split(oopsText, "\n")[:10]
+	for _, l := range cut {
+		f.line("h", "", l)
+	}
+	f.line("h", "", "Linux version 6.6.30 (builder@host) (gcc (Debian 12.2.0-14) 12.2.0) #1 SMP PREEMPT_DYNAMIC")
+	if len(f.reports) != 1 {
+		t.Fatalf("%d reports after the boot banner, want 1", len(f.reports))
+	}
+	if r := f.reports[0]; r.EndReason != Reboot || !r.Truncated || len(r.Lines) != len(cut) {
+		t.Fatalf("end %s truncated %v lines %d", r.EndReason, r.Truncated, len(r.Lines))
+	}
+	// The new boot's lines start afresh.
+	f.text("h", oopsText)
+	f.a.Flush(EOF)
+	if len(f.reports) != 2 || f.reports[1].EndReason != EndMarker {
+		t.Fatalf("after the reboot: %d reports", len(f.reports))
+	}
+}
+
+// A header the kernel prints again after "** replaying previous printk
+// message **" is not a new report.
+func TestReplayedHeader(t *testing.T) {
+	f := newFeeder(Config{})
+	f.line("h", "", "WARNING: CPU: 1 PID: 4242 at net/core/dev.c:10896 netdev_run_todo+0x1a3/0x2b0")
+	f.line("h", "", "** replaying previous printk message **")
+	f.line("h", "", "IPv6: ADDRCONF(NETDEV_CHANGE): veth1: link becomes ready")
+	f.a.Flush(EOF)
+	if len(f.reports) != 0 {
+		t.Fatalf("a replayed header made %d report(s)", len(f.reports))
+	}
+}
+
+// SLUB debug reports print "INFO:" lines of their own: they are part of the
+// report, not reports of the INFO kind.
+func TestSLUBReportIsOne(t *testing.T) {
+	f := newFeeder(Config{})
+	report := []string{
+		"BUG kmalloc-128 (Tainted: G        W       ): Object already free",
+		"-----------------------------------------------------------------------------",
+		"INFO: Allocated in nf_tables_newset+0x8a1/0xe30 age=3 cpu=1 pid=4242",
+		"INFO: Freed in nf_tables_abort+0x1a/0x20 age=10 cpu=0 pid=4242",
+		"INFO: Slab 0xffffea000068ac00 objects=32 used=20 fp=0xffff88810a6c4e00 flags=0x200000000000200",
+		"INFO: Object 0xffff88810a6c4e00 @offset=3584 fp=0xffff88810a6c4f00",
+		"CPU: 1 PID: 4242 Comm: nft Tainted: G    B   W          4.18.0 #1",
+		"Call Trace:",
+		" dump_stack+0x5c/0x80",
+		" free_debug_processing+0x2a4/0x2f0",
+		" kfree+0x1a5/0x1c0",
+		" nf_tables_abort+0x8a1/0xe30 [nf_tables]",
+	}
+	for _, l := range report {
+		f.line("h", "", l)
+	}
+	f.a.Flush(EOF)
+	if len(f.reports) != 1 || len(f.reports[0].Lines) != len(report) {
+		t.Fatalf("%d reports, first of %d lines; want one of %d", len(f.reports), len(f.reports[0].Lines), len(report))
 	}
 }

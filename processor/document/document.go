@@ -119,11 +119,17 @@ type Oops struct {
 	Panic        bool         `json:"panic"`
 	Truncated    bool         `json:"truncated"`
 	Corrupted    bool         `json:"corrupted"`
-	EndReason    string       `json:"end_reason"`
-	Fingerprint  string       `json:"fingerprint"`
-	Uptime       *float64     `json:"uptime,omitempty"` // kernel uptime of the header line, seconds
-	Match        Match        `json:"match"`
-	Source       Source       `json:"source"`
+	// CorruptedReason says why a report is corrupted (lines lost, no call
+	// trace, no frame left after skipping...).
+	CorruptedReason string   `json:"corrupted_reason,omitempty"`
+	AltTitles       []string `json:"alt_titles,omitempty"` // other titles the same bug is known by
+	// Format is the report table row that titled the report.
+	Format      string   `json:"format,omitempty"`
+	EndReason   string   `json:"end_reason"`
+	Fingerprint string   `json:"fingerprint"`
+	Uptime      *float64 `json:"uptime,omitempty"` // kernel uptime of the header line, seconds
+	Match       Match    `json:"match"`
+	Source      Source   `json:"source"`
 }
 
 // Match is the matcher's verdict.
@@ -169,26 +175,29 @@ func Build(r *assemble.Report, o *oops.Oops, m matcher.Result, src Source, now t
 			StackTrace: strings.Join(append(append([]string(nil), r.Context...), r.Lines...), "\n"),
 		},
 		Oops: Oops{
-			Type:         o.Type,
-			Title:        o.Title,
-			Function:     o.Function,
-			IP:           o.IP,
-			FaultAddress: o.FaultAddress,
-			CPU:          o.CPU,
-			Tainted:      o.Tainted,
-			TaintFlags:   o.TaintFlags,
-			Hardware:     o.Hardware,
-			Workqueue:    o.Workqueue,
-			CallTrace:    o.CallTrace,
-			Modules:      o.Modules,
-			Context:      r.Context,
-			Panic:        o.Panic,
-			Truncated:    r.Truncated,
-			Corrupted:    o.Corrupted,
-			EndReason:    string(r.EndReason),
-			Fingerprint:  o.Fingerprint,
-			Match:        Match{Status: "unknown", FixStatus: matcher.Unknown},
-			Source:       src,
+			Type:            o.Type,
+			Title:           o.Title,
+			Function:        o.Function,
+			IP:              o.IP,
+			FaultAddress:    o.FaultAddress,
+			CPU:             o.CPU,
+			Tainted:         o.Tainted,
+			TaintFlags:      o.TaintFlags,
+			Hardware:        o.Hardware,
+			Workqueue:       o.Workqueue,
+			CallTrace:       o.CallTrace,
+			Modules:         o.Modules,
+			Context:         r.Context,
+			Panic:           o.Panic,
+			Truncated:       r.Truncated,
+			Corrupted:       o.Corrupted,
+			CorruptedReason: o.CorruptedReason,
+			AltTitles:       o.AltTitles,
+			Format:          o.Format,
+			EndReason:       string(r.EndReason),
+			Fingerprint:     o.Fingerprint,
+			Match:           Match{Status: "unknown", FixStatus: matcher.Unknown},
+			Source:          src,
 		},
 	}
 	if d.Timestamp.IsZero() {

@@ -240,7 +240,11 @@ func (in *Instance) refuse() string {
 	in.pipe.Flush(tryOnly()) //nolint:errcheck // what does not fit stays waiting, checked next
 	switch {
 	case in.pipe.Waiting() > 0:
-		return fmt.Sprintf("the output is full: %d documents waiting for room", in.pipe.Waiting())
+		why := ""
+		if err := in.pipe.Refused(); err != nil {
+			why = " (" + err.Error() + ")"
+		}
+		return fmt.Sprintf("the output is full: %d documents waiting for room%s", in.pipe.Waiting(), why)
 	case in.sink != nil && in.sink.Stats().InFlight >= in.cfg.ES.MaxInFlight:
 		return fmt.Sprintf("Elasticsearch is behind: %d documents in flight%s", in.sink.Stats().InFlight, lastErr(in.sink))
 	case len(in.pending) >= in.cfg.MaxPendingChunks:

@@ -253,7 +253,6 @@ func TestEveryReportOnce(t *testing.T) {
 	msgs, crashes := fleet(t, 30_000, 1)
 	produce(t, brokers, msgs)
 	cfg := testConfig(brokers)
-	cfg.Pipeline.Assemble.Idle = 500 * time.Millisecond // close the generator's cut-short crashes quickly
 	m := start(t, cfg, srv, 1000)
 	waitFor(t, "all reports", 60*time.Second, func() bool { return int64(srv.Count(index())) >= crashes })
 	m.stop(t)
@@ -269,7 +268,6 @@ func TestScaleOutAndIn(t *testing.T) {
 	msgs, crashes := fleet(t, 45_000, 2)
 	third := len(msgs) / 3
 	cfg := testConfig(brokers)
-	cfg.Pipeline.Assemble.Idle = 500 * time.Millisecond
 
 	a := start(t, cfg, srv, 1000)
 	produce(t, brokers, msgs[:third])
@@ -356,9 +354,7 @@ func TestSinkDown(t *testing.T) {
 	srv := estest.New("8.15.0")
 	defer srv.Close()
 	msgs, crashes := fleet(t, 6000, 3)
-	// Only complete reports: no cut crashes waiting on the idle timeout.
 	cfg := testConfig(brokers)
-	cfg.Pipeline.Assemble.Idle = 200 * time.Millisecond
 	srv.SetDown(true)
 	m := start(t, cfg, srv, 5)
 	produce(t, brokers, msgs)

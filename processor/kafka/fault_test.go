@@ -239,7 +239,6 @@ func TestStopUnderBackPressure(t *testing.T) {
 	produce(t, brokers, msgs)
 	srv.Hang(true)
 	cfg := testConfig(brokers)
-	cfg.Pipeline.Assemble.Idle = 200 * time.Millisecond
 	m := start(t, cfg, srv, 2)
 	waitFor(t, "the output to fill up", 30*time.Second, func() bool { return m.sink.Stats().InFlight >= 2 })
 	time.Sleep(300 * time.Millisecond) // the partitions are now blocked on the full output

@@ -11,6 +11,7 @@
 package logline
 
 import (
+	"bytes"
 	"errors"
 	"time"
 
@@ -188,7 +189,11 @@ func (d *Decoder) Decode(raw []byte, l *Line) error {
 		// A console that prints kernel timestamps prints them on every
 		// kernel line: once they have been seen, an unstamped line is user
 		// space writing to the console.
-		*l = Line{Level: -1, Seq: -1, Format: FormatConsole, Host: d.DefaultHost, Kernel: !d.stamped, Text: raw}
+		// The console's own notices ("** replaying previous printk
+		// message **", "** 12 printk messages dropped **") carry no time
+		// either and are the kernel's.
+		kernel := !d.stamped || len(raw) > 3 && raw[0] == '*' && raw[1] == '*' && bytes.Contains(raw, []byte("printk message"))
+		*l = Line{Level: -1, Seq: -1, Format: FormatConsole, Host: d.DefaultHost, Kernel: kernel, Text: raw}
 		return nil
 	}
 	return ErrNotLog

@@ -13,7 +13,7 @@ func BenchmarkMatch(b *testing.B) {
 		b.Fatal(err)
 	}
 	m := New(sigs)
-	o := &oops.Oops{Type: oops.TypeNullPointer, Function: "d_delete", IP: &oops.Frame{Function: "_raw_spin_lock"},
+	o := &oops.Oops{Type: "null_pointer_dereference", Function: "d_delete", IP: &oops.Frame{Function: "_raw_spin_lock"},
 		FaultAddress: "0x88", Kernel: "4.19.91-21.al7.x86_64",
 		CallTrace: []oops.Frame{{Function: "d_delete", Reliable: true}, {Function: "vfs_rmdir", Reliable: true}}}
 	b.ReportAllocs()

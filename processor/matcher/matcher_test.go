@@ -100,7 +100,7 @@ func TestMatchConfidenceAndReasons(t *testing.T) {
 	}
 	m := New(sigs)
 	full := &oops.Oops{
-		Type: oops.TypeNullPointer, Function: "d_delete", IP: &oops.Frame{Function: "_raw_spin_lock"},
+		Type: "null_pointer_dereference", Function: "d_delete", IP: &oops.Frame{Function: "_raw_spin_lock"},
 		FaultAddress: "0x88", Kernel: "4.19.91-21.al7.x86_64",
 		CallTrace: []oops.Frame{{Function: "d_delete", Reliable: true}, {Function: "vfs_rmdir", Reliable: true}},
 	}
@@ -109,18 +109,18 @@ func TestMatchConfidenceAndReasons(t *testing.T) {
 		t.Fatalf("full match: %+v", r)
 	}
 	// Only the required conditions: a match, with lower confidence.
-	bare := &oops.Oops{Type: oops.TypeNullPointer, Function: "d_delete"}
+	bare := &oops.Oops{Type: "null_pointer_dereference", Function: "d_delete"}
 	r = m.Match(bare, nil)
 	if !r.Known() || r.Confidence >= 0.5 || r.FixStatus != Unknown {
 		t.Fatalf("bare match: %+v", r)
 	}
 	// A look-alike: same helper, another caller.
-	other := &oops.Oops{Type: oops.TypeNullPointer, Function: "inode_lru_isolate", IP: &oops.Frame{Function: "_raw_spin_lock"}, FaultAddress: "0x88"}
+	other := &oops.Oops{Type: "null_pointer_dereference", Function: "inode_lru_isolate", IP: &oops.Frame{Function: "_raw_spin_lock"}, FaultAddress: "0x88"}
 	if r := m.Match(other, nil); r.Known() {
 		t.Fatalf("look-alike matched %s", r.Signature.ID)
 	}
 	// Compiler suffixes do not hide a function.
-	suffixed := &oops.Oops{Type: oops.TypeSoftLockup, CallTrace: []oops.Frame{{Function: "inet_evict_bucket.isra.8", Reliable: true}}}
+	suffixed := &oops.Oops{Type: "soft_lockup", CallTrace: []oops.Frame{{Function: "inet_evict_bucket.isra.8", Reliable: true}}}
 	if r := m.Match(suffixed, nil); !r.Known() || r.Signature.ID != "netns-cleanup-inet-frags-spin" {
 		t.Fatalf("suffixed frame: %+v", r)
 	}

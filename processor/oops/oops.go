@@ -4,10 +4,10 @@
 // modules, kernel release, and a fingerprint that is the same for the same
 // bug on any host.
 //
-// The parser is a set of small line recognisers over the report text plus a
-// table of title rules per report kind (see title.go) and a blame policy per
-// kind (see blame.go). It never fails: a report it cannot make sense of still
-// gets a type, a title from its header line, and a fingerprint.
+// What a report kind is, its title formats and which frame a title names
+// come from the table of processor/format; this package reads the fields
+// every report shares. It never fails: a report it cannot make sense of
+// still gets a type, a title from its header line, and a fingerprint.
 package oops
 
 import (
@@ -17,7 +17,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/oopsflow/oopsflow/processor/marker"
+	"github.com/oopsflow/oopsflow/processor/format"
 )
 
 // Frame is one call-trace entry or a faulting IP, as printed.
@@ -57,45 +57,20 @@ type Oops struct {
 	Severity     int      // 1 (informational) .. 10 (fatal)
 	Fingerprint  string   // stable hash of type, normalised title and top frames
 	Corrupted    bool     // the header or the trace could not be made sense of
+	// CorruptedReason says why Corrupted is set.
+	CorruptedReason string
+	// AltTitles are alternative titles of the same bug ("bad-access in
+	// f", "stall in f"), as syzkaller uses to merge reports.
+	AltTitles []string
+	// Format names the row of the report table the title came from.
+	Format string
 }
 
-// Report types (oops.type).
+// TypeUnknown is the type of a report whose header is not recognised.
+const TypeUnknown = "unknown"
+
 const (
-	TypeNullPointer     = "null_pointer_dereference"
-	TypePagingRequest   = "paging_request"
-	TypeGPF             = "general_protection_fault"
-	TypeStackSegment    = "stack_segment_fault"
-	TypeKernelBug       = "kernel_bug"
-	TypeInvalidOpcode   = "invalid_opcode"
-	TypeDivideError     = "divide_error"
-	TypeDoubleFault     = "double_fault"
-	TypeStackOverflow   = "stack_overflow"
-	TypeStackProtector  = "stack_protector"
-	TypeWarning         = "warning"
-	TypeSoftLockup      = "soft_lockup"
-	TypeHardLockup      = "hard_lockup"
-	TypeHungTask        = "hung_task"
-	TypeRCUStall        = "rcu_stall"
-	TypeKASAN           = "kasan"
-	TypeKMSAN           = "kmsan"
-	TypeKCSAN           = "kcsan"
-	TypeKFENCE          = "kfence"
-	TypeUBSAN           = "ubsan"
-	TypeListCorruption  = "list_corruption"
-	TypeBadPageState    = "bad_page_state"
-	TypeAtomicSleep     = "atomic_sleep"
-	TypeLockdep         = "lockdep"
-	TypeMemoryLeak      = "memory_leak"
-	TypeBug             = "bug"
-	TypeOops            = "oops"
-	TypePanic           = "panic"
-	TypeMachineCheck    = "machine_check"
-	TypeOOMKill         = "oom_kill"
-	TypeNetdevRefcount  = "netdev_refcount"
-	TypeInternalError   = "internal_error"
-	TypeUnknown         = "unknown"
-	fingerprintVersion  = "1"
-	maxTitle            = 120
+	fingerprintVersion  = "2"
 	fingerprintFrameCnt = 3
 )
 
@@ -105,42 +80,55 @@ var (
 	reTaintLine = regexp.MustCompile(`^\s*(?:Not tainted|Tainted: ([A-Z][A-Z ]*?)) +(\d[^ ]*) #`)
 	reTaintNew  = regexp.MustCompile(`^Tainted: (\[[A-Z]\].*)$`)
 	reFrame     = regexp.MustCompile(`^(?:\[<?(?:0x)?[0-9a-f]+>?\] ){0,2}(\? )?([A-Za-z0-9_.$]+)\+0x([0-9a-f]+)(?:/0x([0-9a-f]+))?(?: \[([^\]]+)\])?`)
-	reArmFrame  = regexp.MustCompile(`^\[<[0-9a-f]+>\] \(([A-Za-z0-9_.$]+)(?:\+0x([0-9a-f]+)/0x([0-9a-f]+))?(?: \[([^\]]+)\])?\) from`)
+	reArmFrame  = regexp.MustCompile(`^\[<[0-9a-f]+>\] \(([A-Za-z0-9_.$]+)(?:\+0x([0-9a-f]+)/0x([0-9a-f]+))?(?: \[([^\]]+)\])?\) from \[<[0-9a-f]+>\] \(([A-Za-z0-9_.$]+)(?:\+0x([0-9a-f]+)/0x([0-9a-f]+))?(?: \[([^\]]+)\])?\)`)
 	reInline    = regexp.MustCompile(`^([A-Za-z0-9_.$]+) [^ ]+\.[a-zA-Z]+:\d+(?::\d+)? \[inline\]`)
 	reFaultAddr = regexp.MustCompile(`(?:address[: ]+|at virtual address |\bat |non-canonical address |for address:? )(?:0x)?([0-9a-f]{4,16})\b`)
 	reCR2       = regexp.MustCompile(`^CR2: ([0-9a-f]+)`)
 )
 
-// Parse parses the report made of the header and following lines (lines)
-// and the context lines printed before it. kind is what the assembler saw
-// in the header; None makes the parser find the header itself.
+// Parse parses a report: its header (the first line that starts a report)
+// and the lines after it, and the context lines printed before it.
 func Parse(context, lines []string) *Oops {
-	o := &Oops{Context: context, Type: TypeUnknown}
-	hdr := -1
-	var kind marker.Kind
 	for i, l := range lines {
-		if h, ok := marker.Match([]byte(l)); ok {
-			hdr, kind = i, h.Kind
-			break
+		if g, ok := format.Match([]byte(l)); ok {
+			return ParseGroup(g, context, lines[i:])
 		}
 	}
-	if hdr < 0 {
-		o.Corrupted = true
-		if len(lines) > 0 {
-			o.Header = lines[0]
-			o.Title = sanitizeTitle(lines[0])
-		}
+	o := &Oops{Context: context, Type: TypeUnknown, Corrupted: true, CorruptedReason: "no report header"}
+	if len(lines) > 0 {
+		o.Header = lines[0]
+		o.Title = format.Normalize(lines[0])
+	}
+	o.Fingerprint = fingerprint(o)
+	return o
+}
+
+// ParseGroup parses a report whose header, lines[0], announced group g (as
+// the assembler found it).
+func ParseGroup(g *format.Group, context, lines []string) *Oops {
+	o := &Oops{Context: context, Type: TypeUnknown}
+	if len(lines) == 0 {
+		o.Corrupted, o.CorruptedReason = true, "empty report"
 		o.Fingerprint = fingerprint(o)
 		return o
 	}
-	o.Header = lines[hdr]
-	p := &parser{o: o, lines: lines, hdr: hdr, kind: kind}
+	o.Header = lines[0]
+	p := &parser{o: o, lines: lines}
 	p.fields()
-	p.classify()
+	res := format.Title(g, lines)
+	o.Type, o.Severity = res.Kind.Type, res.Kind.Severity
+	if o.Type == "" {
+		o.Type = TypeUnknown
+	}
+	o.Title, o.Function, o.AltTitles = res.Title, res.Frame, res.Alt
+	o.Corrupted, o.CorruptedReason = res.Corrupted, res.CorruptedReason
+	if res.Format != nil {
+		o.Format = res.Format.Name
+	}
+	p.comm()
 	if o.Panic && o.Severity < 8 {
 		o.Severity = 8
 	}
-	o.Title = sanitizeTitle(o.Title)
 	o.Fingerprint = fingerprint(o)
 	return o
 }
@@ -148,12 +136,30 @@ func Parse(context, lines []string) *Oops {
 type parser struct {
 	o     *Oops
 	lines []string
-	hdr   int
-	kind  marker.Kind
 	// firstTrace is the index of the first "Call Trace:" line, -1 if none.
 	firstTrace int
-	// atFuncs are functions named by lockdep's "at: func+0x.." lines.
-	atFuncs []string
+}
+
+var (
+	reHungComm = regexp.MustCompile(`INFO: task (.+?):(\d+) (?:blocked|can't die)`)
+	reSoftComm = regexp.MustCompile(`stuck for \d+s! \[(.+?):(\d+)\]`)
+)
+
+// comm takes the task from hung-task and soft-lockup headers when no CPU
+// line named it.
+func (p *parser) comm() {
+	o := p.o
+	if o.Comm != "" {
+		return
+	}
+	if m := reHungComm.FindStringSubmatch(o.Header); m != nil {
+		o.Comm = m[1]
+		if pid, err := strconv.Atoi(m[2]); err == nil {
+			o.PID = &pid
+		}
+	} else if m := reSoftComm.FindStringSubmatch(o.Header); m != nil {
+		o.Comm = m[1]
+	}
 }
 
 // fields extracts everything that does not depend on the report type.
@@ -161,7 +167,9 @@ func (p *parser) fields() {
 	o := p.o
 	p.firstTrace = -1
 	inTrace, stack := false, ""
-	for i, l := range p.lines {
+	var armCaller *Frame // the right-hand side of the last "(A) from (B)" line
+	for i := 0; i < len(p.lines); i++ {
+		l := p.lines[i]
 		t := strings.TrimSpace(l)
 		switch {
 		case strings.Contains(l, "Kernel panic - not syncing"):
@@ -192,7 +200,14 @@ func (p *parser) fields() {
 		case o.Workqueue == "" && strings.HasPrefix(t, "Workqueue: "):
 			o.Workqueue = strings.TrimPrefix(t, "Workqueue: ")
 		case o.Modules == nil && strings.HasPrefix(t, "Modules linked in:"):
-			o.Modules = parseModules(strings.TrimPrefix(t, "Modules linked in:"))
+			list := strings.TrimPrefix(t, "Modules linked in:")
+			// A long list wraps onto lines of module names only.
+			for i+1 < len(p.lines) && moduleLine(p.lines[i+1]) {
+				i++
+				list += " " + p.lines[i]
+			}
+			o.Modules = parseModules(list)
+			continue
 		case o.IP == nil && isIPLine(t):
 			o.IP = parseIP(t)
 			p.arch(t)
@@ -200,19 +215,13 @@ func (p *parser) fields() {
 			if m := reCR2.FindStringSubmatch(t); m != nil {
 				o.FaultAddress = hexAddr(m[1])
 			}
-		case strings.Contains(t, " at: ") || strings.HasPrefix(t, "at: "):
-			if f := frameAfter(t, " at: "); f != "" {
-				p.atFuncs = append(p.atFuncs, f)
-			} else if f := frameAfter(t, "at: "); f != "" {
-				p.atFuncs = append(p.atFuncs, f)
-			}
 		}
 		if o.Arch == "" {
 			p.arch(t)
 		}
 		// Call trace: frames from the first trace start until a line that is
-		// neither a frame nor a stack marker.
-		if p.firstTrace < 0 && marker.IsTraceStart([]byte(t)) && i >= p.hdr && !p.afterKthreadDump(i) {
+		// neither a frame, a register dump nor a stack marker.
+		if p.firstTrace < 0 && format.IsTraceStart([]byte(t)) && !p.afterKthreadDump(i) {
 			p.firstTrace, inTrace = i, true
 			continue
 		}
@@ -238,14 +247,28 @@ func (p *parser) fields() {
 		if strings.HasPrefix(t, "Exception stack") || strings.HasPrefix(t, "---") {
 			continue
 		}
+		if f, caller, ok := parseArmFrame(t); ok {
+			f.Stack = stack
+			o.CallTrace = append(o.CallTrace, f)
+			armCaller = caller
+			continue
+		}
 		if f, ok := parseFrame(t); ok {
 			f.Stack = stack
 			o.CallTrace = append(o.CallTrace, f)
 			continue
 		}
-		if len(o.CallTrace) > 0 && !isRegisterish(t) && !marker.IsRegister([]byte(t)) {
+		if reInline.MatchString(t) {
+			continue // a symbolised inline frame: not a frame of the stack
+		}
+		if len(o.CallTrace) > 0 && traceOver(t) {
 			inTrace = false
 		}
+	}
+	if armCaller != nil {
+		// The outermost caller of an arm backtrace is printed only on the
+		// right of the last line.
+		o.CallTrace = append(o.CallTrace, *armCaller)
 	}
 	if len(o.CallTrace) == 0 {
 		p.implicitTrace()
@@ -253,10 +276,81 @@ func (p *parser) fields() {
 	if a := archFromRelease(o.Kernel); a != "" {
 		o.Arch = a // the release names the architecture exactly
 	}
-	if m := reFaultAddr.FindStringSubmatch(p.lines[p.hdr]); m != nil {
+	if m := reFaultAddr.FindStringSubmatch(p.lines[0]); m != nil {
 		o.FaultAddress = hexAddr(m[1])
 	}
+	if o.IP == nil {
+		o.IP = headerIP(p.lines[0])
+	}
 }
+
+var (
+	// reWarnAt finds the function a WARNING header names: "WARNING: CPU: 1
+	// PID: 2 at net/core/dev.c:10896 f+0x1a3/0x2b0 [mod]" and the old
+	// "WARNING: at fs/ext4/inode.c:123 f()" or "... f+0x25b/0x270() (Not
+	// tainted)".
+	reWarnAt = regexp.MustCompile(`WARNING: .*?at [^ ]+:[0-9]+ ([A-Za-z0-9_.]+?)(?:\+0x([0-9a-f]+)/0x([0-9a-f]+))?(?: \[([^\]]+)\])?(?:\(\))?(?:\s|$)`)
+	// reHeaderFunc finds "in f+0x1a9/0x2f0" in sanitizer headers.
+	reHeaderFunc = regexp.MustCompile(`(?:^|\s)([A-Za-z0-9_.]+)\+0x([0-9a-f]+)/0x([0-9a-f]+)(?: \[([^\]]+)\])?`)
+)
+
+// headerIP is where a report without an IP line was raised: the function a
+// WARNING header names, or the function with an offset in the header
+// ("BUG: KASAN: use-after-free in f+0x1a9/0x2f0").
+func headerIP(header string) *Frame {
+	t := strings.TrimSpace(header)
+	m := reWarnAt.FindStringSubmatch(t)
+	if m == nil {
+		m = reHeaderFunc.FindStringSubmatch(t)
+	}
+	if m == nil {
+		return nil
+	}
+	off, _ := strconv.ParseUint(m[2], 16, 64)
+	size, _ := strconv.ParseUint(m[3], 16, 64)
+	return &Frame{Function: m[1], Offset: off, Size: size, Module: m[4], Reliable: true}
+}
+
+// traceOver recognises a line after which the call trace cannot go on: the
+// end marker, another report or stack, the panic trailer, the code dump, or
+// the heading of another section ("Allocated by task 1:", "Mem-Info:").
+// Other lines (a message another CPU printed meanwhile) are skipped over.
+func traceOver(t string) bool {
+	b := []byte(t)
+	switch {
+	case strings.HasPrefix(t, "---[ end"), strings.HasPrefix(t, "Code:"), strings.HasPrefix(t, "Kernel panic"),
+		format.IsTraceStart(b):
+		return true
+	case strings.HasSuffix(t, ":") && !isRegisterish(t) && !format.IsRegister(b):
+		return true
+	}
+	_, header := format.Match(b)
+	return header
+}
+
+// moduleLine recognises a continuation of "Modules linked in:": nothing but
+// module names, each optionally flagged ("(OE)"), and "[last unloaded: x]".
+func moduleLine(l string) bool {
+	t := strings.TrimSpace(l)
+	if t == "" || strings.HasPrefix(t, "CPU:") {
+		return false
+	}
+	if i := strings.Index(t, "[last unloaded:"); i >= 0 {
+		t = t[:i]
+	}
+	fields := strings.Fields(t)
+	if len(fields) == 0 {
+		return strings.Contains(l, "[last unloaded:")
+	}
+	for _, f := range fields {
+		if !reModule.MatchString(f) {
+			return false
+		}
+	}
+	return true
+}
+
+var reModule = regexp.MustCompile(`^[a-zA-Z0-9_\-]+(?:\([A-Z+\-]+\))?$`)
 
 // stackMarkers open and close the stacks of a call trace.
 var stackMarkers = []string{"<IRQ>", "<NMI>", "<SOFTIRQ>", "</IRQ>", "</NMI>", "</SOFTIRQ>", "<EOI>", "<<EOE>>", "<TASK>", "</TASK>"}
@@ -292,7 +386,7 @@ func (p *parser) afterKthreadDump(i int) bool {
 // frame lines within a few lines after the header.
 func (p *parser) implicitTrace() {
 	start := -1
-	for i := p.hdr + 1; i < len(p.lines) && i <= p.hdr+6; i++ {
+	for i := 1; i < len(p.lines) && i <= 6; i++ {
 		if _, ok := parseFrame(strings.TrimSpace(p.lines[i])); ok {
 			start = i
 			break
@@ -302,7 +396,11 @@ func (p *parser) implicitTrace() {
 		return
 	}
 	for _, l := range p.lines[start:] {
-		f, ok := parseFrame(strings.TrimSpace(l))
+		t := strings.TrimSpace(l)
+		if reInline.MatchString(t) {
+			continue
+		}
+		f, ok := parseFrame(t)
 		if !ok {
 			break
 		}
@@ -359,7 +457,7 @@ func archFromRelease(rel string) string {
 
 // isIPLine recognises the line that names the faulting instruction.
 func isIPLine(t string) bool {
-	for _, p := range []string{"RIP: 0010:", "RIP: e030:", "RIP: 0010:[<", "IP: [<", "IP: ", "EIP: ", "pc : ", "PC is at ", "NIP [", "epc : ", "Krnl PSW : "} {
+	for _, p := range []string{"RIP: 0010:", "RIP: e030:", "RIP: 0010:[<", "IP: [<", "IP: ", "EIP: ", "EIP is at ", "pc : ", "PC is at ", "NIP [", "epc : ", "Krnl PSW : "} {
 		if strings.HasPrefix(t, p) {
 			return strings.Contains(t, "+0x")
 		}
@@ -369,7 +467,7 @@ func isIPLine(t string) bool {
 
 func parseIP(t string) *Frame {
 	// Drop everything up to the last "]" of address brackets or the prefix.
-	rest := strings.TrimPrefix(strings.TrimPrefix(t, "PC is at "), "NIP ")
+	rest := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(t, "PC is at "), "EIP is at "), "NIP ")
 	if strings.HasPrefix(t, "Krnl PSW") { // s390: "Krnl PSW : 0704c... 000003ff80123456 (func+0x5e/0x2a8 [mod])"
 		if i := strings.LastIndexByte(t, '('); i >= 0 {
 			rest = strings.TrimSuffix(t[i+1:], ")")
@@ -396,18 +494,13 @@ func parseIP(t string) *Frame {
 	return nil
 }
 
-// parseFrame parses a stack frame line (prefix already trimmed).
+// parseFrame parses a stack frame line (prefix already trimmed): x86, arm64,
+// ppc64 ("[sp] [pc] f+0x.."), s390 ("([<addr>] f+0x..)" for the first),
+// i386. Symbolised "f file.c:12 [inline]" lines are not frames.
 func parseFrame(t string) (Frame, bool) {
-	if m := reArmFrame.FindStringSubmatch(t); m != nil {
-		off, _ := strconv.ParseUint(m[2], 16, 64)
-		size, _ := strconv.ParseUint(m[3], 16, 64)
-		return Frame{Function: m[1], Offset: off, Size: size, Module: m[4], Reliable: true}, true
-	}
+	t = strings.TrimPrefix(t, "(") // s390 prints the first frame in parentheses
 	m := reFrame.FindStringSubmatch(t)
 	if m == nil {
-		if m := reInline.FindStringSubmatch(t); m != nil {
-			return Frame{Function: m[1], Reliable: true}, true
-		}
 		return Frame{}, false
 	}
 	off, _ := strconv.ParseUint(m[3], 16, 64)
@@ -416,24 +509,21 @@ func parseFrame(t string) (Frame, bool) {
 	return Frame{Function: m[2], Offset: off, Size: size, Module: m[5], Reliable: reliable}, true
 }
 
-// frameAfter returns the function of a "func+0x../0x.." that follows sep.
-func frameAfter(t, sep string) string {
-	i := strings.Index(t, sep)
-	if i < 0 {
-		return ""
+// parseArmFrame parses arm's "[<pc>] (f+0x0/0x10) from [<lr>] (g+0x../0x..)"
+// and the newer "[<pc>] (f) from [<lr>] (g+0x..)": the frame f, and g, the
+// caller, which only the last line of a backtrace has no frame of its own.
+func parseArmFrame(t string) (Frame, *Frame, bool) {
+	m := reArmFrame.FindStringSubmatch(t)
+	if m == nil {
+		return Frame{}, nil, false
 	}
-	rest := strings.TrimSpace(t[i+len(sep):])
-	for strings.HasPrefix(rest, "[<") {
-		j := strings.Index(rest, "] ")
-		if j < 0 {
-			return ""
-		}
-		rest = strings.TrimSpace(rest[j+2:])
-	}
-	if f, ok := parseFrame(rest); ok {
-		return f.Function
-	}
-	return ""
+	off, _ := strconv.ParseUint(m[2], 16, 64)
+	size, _ := strconv.ParseUint(m[3], 16, 64)
+	f := Frame{Function: m[1], Offset: off, Size: size, Module: m[4], Reliable: true}
+	coff, _ := strconv.ParseUint(m[6], 16, 64)
+	csize, _ := strconv.ParseUint(m[7], 16, 64)
+	caller := &Frame{Function: m[5], Offset: coff, Size: csize, Module: m[8], Reliable: true}
+	return f, caller, true
 }
 
 func isRegisterish(t string) bool {
@@ -459,6 +549,15 @@ func parseModules(s string) []string {
 		}
 	}
 	return mods
+}
+
+// StripSuffix removes compiler suffixes (.isra.8, .constprop.0, .part.3,
+// .cold, .llvm.123) from a function name.
+func StripSuffix(fn string) string {
+	if i := strings.IndexByte(fn, '.'); i > 0 {
+		return fn[:i]
+	}
+	return fn
 }
 
 // hexAddr normalises an address to 0x-prefixed lower-case hex without
@@ -513,13 +612,13 @@ func fingerprint(o *Oops) string {
 	b.WriteByte(0)
 	b.WriteString(o.Type)
 	b.WriteByte(0)
-	b.WriteString(NormalizeTitle(o.Title))
+	b.WriteString(o.Title)
 	n := 0
 	for _, f := range o.CallTrace {
 		if n == fingerprintFrameCnt {
 			break
 		}
-		if !f.Reliable || f.Stack != "" || skipFrame(f.Function) {
+		if !f.Reliable || f.Stack != "" || format.Helper(f.Function) {
 			continue
 		}
 		b.WriteByte(0)

@@ -115,8 +115,8 @@ func TestRefusedDocumentWaits(t *testing.T) {
 	next := feedText(t, p, netfsReport, 1)
 	err := p.Line(context.Background(), []byte("Jan  3 13:42:45 n2 sshd[1]: later"), next)
 	next++
-	if err == nil || p.Waiting() != 1 {
-		t.Fatalf("full output: err %v, waiting %d", err, p.Waiting())
+	if err == nil || p.Waiting() != 1 || p.Refused() == nil {
+		t.Fatalf("full output: err %v, waiting %d, refused %v", err, p.Waiting(), p.Refused())
 	}
 	if w := p.Watermark(next); w != 1 {
 		t.Fatalf("watermark %d, want 1", w)
@@ -124,8 +124,8 @@ func TestRefusedDocumentWaits(t *testing.T) {
 	out.mu.Lock()
 	out.full = false
 	out.mu.Unlock()
-	if err := p.Flush(context.Background()); err != nil || p.Waiting() != 0 || len(out.taken) != 1 {
-		t.Fatalf("after room: err %v, waiting %d, taken %d", err, p.Waiting(), len(out.taken))
+	if err := p.Flush(context.Background()); err != nil || p.Waiting() != 0 || len(out.taken) != 1 || p.Refused() != nil {
+		t.Fatalf("after room: err %v, waiting %d, taken %d, refused %v", err, p.Waiting(), len(out.taken), p.Refused())
 	}
 	out.release(nil)
 	if w := p.Watermark(next); w != next {

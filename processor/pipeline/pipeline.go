@@ -149,6 +149,7 @@ type Pipeline struct {
 	// order they finished (reports closed together in the order they
 	// started). A document the output refused stays at the head.
 	queue   []queued
+	refused error              // why the output last refused the head of the queue
 	closing []*assemble.Report // reports the assembler closed during the current call
 
 	mu       sync.Mutex    // guards pending, inFlight, failed and the durable counters
@@ -300,6 +301,16 @@ func (p *Pipeline) OpenReports() int { return p.asm.OpenReports() }
 // Waiting is the number of finished documents not yet taken by the output.
 func (p *Pipeline) Waiting() int { return len(p.queue) }
 
+// Refused returns why the output last refused a document that is still
+// waiting ("output full", a write error), nil when none waits. Call it from
+// the feeding goroutine.
+func (p *Pipeline) Refused() error {
+	if len(p.queue) == 0 {
+		return nil
+	}
+	return p.refused
+}
+
 // InFlight is the number of documents the output took and has not yet
 // reported durable (or lost). Safe to call from any goroutine.
 func (p *Pipeline) InFlight() int {
@@ -380,6 +391,7 @@ func (p *Pipeline) flushQueue(ctx context.Context) error {
 			q.d = p.build(q.r)
 		}
 		if err := p.write(ctx, q.d); err != nil {
+			p.refused = err
 			return err
 		}
 		p.queue[0] = queued{}
@@ -453,7 +465,12 @@ func (p *Pipeline) release(first int64) {
 // Process parses and classifies one assembled report into its document.
 // Front ends that assemble on their own (tests, rules test) use it too.
 func Process(m *matcher.Matcher, r *assemble.Report, src document.Source, now time.Time) *document.Document {
-	o := oops.Parse(r.Context, r.Lines)
+	var o *oops.Oops
+	if r.Group != nil {
+		o = oops.ParseGroup(r.Group, r.Context, r.Lines)
+	} else {
+		o = oops.Parse(r.Context, r.Lines)
+	}
 	var all []string
 	all = append(append(all, r.Context...), r.Lines...)
 	res := m.Match(o, all)
