@@ -244,6 +244,7 @@ type stream struct {
 	frames   int       // body lines after the trace start
 	trailer  int       // lines in the trailer
 	strays   int       // consecutive non-report lines after the trace started
+	inlined  bool      // every line so far is a symbolised "... [inline]" header
 	ended    bool      // an end marker was seen
 	lastSeen time.Time // log clock at the stream's last line
 	lastWall time.Time // wall clock (SetWall) at the stream's last line
@@ -484,6 +485,15 @@ func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos
 			a.step(st, l, text, cut, pos)
 			return
 		}
+		if isHeader && st.inlined && g == r.Group {
+			// A symbolised report repeats its header for each function
+			// inlined where it was raised ("BUG: KASAN: ... in f
+			// include/x.h:12 [inline]"), then prints the real one.
+			st.inlined = inlineHeader(text)
+			a.appendLine(st, text, l, cut, pos)
+			return
+		}
+		st.inlined = false
 		if isHeader && kind.End == format.EndLine {
 			// A one-line report (unregister_netdevice) printed by another
 			// CPU inside this one: emit it on its own and leave the open
@@ -666,6 +676,7 @@ func (a *Assembler) start(st *stream, g *format.Group, kind format.Kind, l *logl
 	st.phase = inReport
 	st.bytes, st.frames, st.trailer, st.strays = 0, 0, 0, 0
 	st.trace, st.ended = false, false
+	st.inlined = inlineHeader(text)
 	a.open[st] = struct{}{}
 	a.appendLine(st, text, l, false, pos)
 	if kind.End == format.EndLine && st.rep != nil {
@@ -675,6 +686,12 @@ func (a *Assembler) start(st *stream, g *format.Group, kind format.Kind, l *logl
 }
 
 var replaying = []byte("** replaying previous printk message **")
+
+// inlineHeader recognises a symbolised header line naming an inlined
+// function ("... in f include/linux/x.h:12 [inline]").
+func inlineHeader(text []byte) bool {
+	return bytes.HasSuffix(bytes.TrimRight(text, " "), []byte(" [inline]"))
+}
 
 // drop forgets a stream's open report without emitting it.
 func (a *Assembler) drop(st *stream) {

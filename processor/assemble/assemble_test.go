@@ -656,3 +656,27 @@ func TestSLUBReportIsOne(t *testing.T) {
 		t.Fatalf("%d reports, first of %d lines; want one of %d", len(f.reports), len(f.reports[0].Lines), len(report))
 	}
 }
+
+// A symbolised report repeats its header once per inlined function before
+// the real one: one report, not three.
+func TestInlineHeaderChain(t *testing.T) {
+	f := newFeeder(Config{})
+	report := []string{
+		"BUG: KASAN: slab-out-of-bounds in instrument_atomic_read include/linux/instrumented.h:68 [inline]",
+		"BUG: KASAN: slab-out-of-bounds in atomic_read include/linux/atomic/atomic-instrumented.h:32 [inline]",
+		"BUG: KASAN: slab-out-of-bounds in sk_psock_get+0x3e/0x2a0 include/linux/skmsg.h:459",
+		"Read of size 4 at addr ffff88802a0b4f08 by task syz-executor.0/5076",
+		"Call Trace:",
+		" sk_psock_get+0x3e/0x2a0 include/linux/skmsg.h:459",
+		"==================================================================",
+	}
+	for _, l := range report {
+		f.line("h", "", l)
+	}
+	// A second report that merely starts the same way is still two.
+	f.text("h", oopsText)
+	f.a.Flush(EOF)
+	if len(f.reports) != 2 || len(f.reports[0].Lines) != len(report) {
+		t.Fatalf("%d reports, first of %d lines; want 2, the first of %d", len(f.reports), len(f.reports[0].Lines), len(report))
+	}
+}

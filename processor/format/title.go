@@ -28,7 +28,7 @@ const maxTitle = 120
 // Title computes the title of a report of group g. lines are the report's
 // lines from the header line on, prefixes stripped.
 func Title(g *Group, lines []string) Result {
-	text, header := reportText(g, lines)
+	text, header := reportText(g, RealHeader(lines))
 	res := Result{Kind: g.Kind}
 	f, start, args, titleOnly := pickFormat(g, text)
 	if f == nil {
@@ -80,6 +80,20 @@ func Title(g *Group, lines []string) Result {
 		}
 	}
 	return res
+}
+
+// RealHeader drops the symbolised header lines a report may start with, one
+// per function inlined where it was raised ("BUG: KASAN: ... in f
+// include/linux/x.h:12 [inline]"): titles name the function that contains
+// them, as on the raw console. lines is returned whole when every line is
+// such a header.
+func RealHeader(lines []string) []string {
+	for i, l := range lines {
+		if !strings.HasSuffix(strings.TrimRight(l, " "), " [inline]") {
+			return lines[i:]
+		}
+	}
+	return lines
 }
 
 // infoStack reports the informational messages that print a stack of their

@@ -112,6 +112,7 @@ func ParseGroup(g *format.Group, context, lines []string) *Oops {
 		o.Fingerprint = fingerprint(o)
 		return o
 	}
+	lines = format.RealHeader(lines)
 	o.Header = lines[0]
 	p := &parser{o: o, lines: lines}
 	p.fields()
