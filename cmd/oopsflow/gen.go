@@ -29,6 +29,7 @@ func genCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fl.Int64Var(&c.Lines, "lines", 1_000_000, "lines to write")
 	fl.Int64Var(&c.CrashEvery, "crash-every", 20_000, "start a kernel crash report every N lines on average")
 	fl.Float64Var(&c.CutRate, "cut-rate", 0.1, "fraction of crashes cut short, as when the host dies")
+	fl.Float64Var(&c.KernelShare, "kernel-share", 0, "fraction of ordinary lines printed by the kernel (0: about a quarter)")
 	fl.Uint64Var(&c.Seed, "seed", 1, "random seed (same seed, same output)")
 	fl.IntVar(&c.Rate, "rate", 20_000, "fleet lines per second of log time")
 	if err := fl.Parse(args); err != nil {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,8 @@ type scanFlags struct {
 	idle         time.Duration
 	contextLine  int
 	maxLineLen   int
+	cpuProfile   string
+	workers      int
 }
 
 func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -70,6 +73,8 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.DurationVar(&f.idle, "idle", d.Idle, "log time after which a host's unfinished report is closed as idle")
 	fs.IntVar(&f.contextLine, "context-lines", d.ContextLines, "lines remembered per host as context for the next report")
 	fs.IntVar(&f.maxLineLen, "max-line-bytes", pipeline.DefaultMaxLine, "longer input lines are cut")
+	fs.IntVar(&f.workers, "workers", 0, "goroutines that decode lines ahead of the one that assembles them (0: the cores available); the output does not depend on it")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the scan to this file (go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: oopsflow scan [flags] [FILE...|-]\n\nReads files (plain or gzip) or standard input, finds kernel reports, and prints them.\nExit status: 0 ok, 1 error, 2 usage, 3 --fail-on condition met, 4 documents dead-lettered,\n130/143 stopped by SIGINT/SIGTERM (open reports are closed as shutdown and written first).\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -113,6 +118,17 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	m, err := loadMatcher(f.sigDir)
 	if err != nil {
 		return &exitError{code: exitError_, err: err}
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return &exitError{code: exitError_, err: fmt.Errorf("cpu profile: %w", err)}
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return &exitError{code: exitError_, err: fmt.Errorf("cpu profile: %w", err)}
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	var alertsCfg alert.FileConfig
@@ -173,6 +189,7 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		Assemble:    assemble.Config{MaxLines: f.maxLines, MaxHosts: f.maxHosts, Idle: f.idle, ContextLines: f.contextLine, MaxOpenBytes: f.maxOpenBytes},
 		DefaultHost: f.host,
 		Console:     f.host != "",
+		Workers:     f.workers,
 	}
 	if cfg.DefaultHost == "" {
 		cfg.DefaultHost = "unknown"

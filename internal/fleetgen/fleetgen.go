@@ -40,6 +40,9 @@ type Config struct {
 	// JSON writes each line as a JSON record {"host": ..., "log": line}, as
 	// a log shipper would, so that a Kafka output can key it by host.
 	JSON bool
+	// KernelShare, when set (0..1), is the fraction of noise lines that the
+	// kernel prints; by default about a quarter.
+	KernelShare float64
 	// Realtime paces the output at Rate lines per second of wall-clock time
 	// (a live stream for demos) instead of writing as fast as possible.
 	Realtime bool
@@ -402,7 +405,16 @@ func (g *gen) kernel(h *host, text string) { g.line(h, "kernel", 0, true, text) 
 func (g *gen) noise(h *host) {
 	r := g.rng
 	pid := 300 + r.IntN(60000)
-	switch n := r.IntN(100); {
+	n := r.IntN(100)
+	if k := g.cfg.KernelShare; k > 0 {
+		// Lines 76..99 of the mix below are the kernel's.
+		if r.Float64() < k {
+			n = 76 + r.IntN(24)
+		} else {
+			n = r.IntN(76)
+		}
+	}
+	switch {
 	case n < 18:
 		g.line(h, "sshd", pid, false, "Accepted publickey for deploy from 10."+strconv.Itoa(r.IntN(255))+"."+strconv.Itoa(r.IntN(255))+"."+strconv.Itoa(r.IntN(255))+" port "+strconv.Itoa(30000+r.IntN(30000))+" ssh2: ED25519 SHA256:q8N4cGzYkKx1VtT0WmH3pFz2eU7bA9sRjL5oQiXyD6c")
 	case n < 32:

@@ -34,6 +34,7 @@ package assemble
 import (
 	"bytes"
 	"cmp"
+	"hash/maphash"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -189,26 +190,35 @@ type Stats struct {
 	CutLines     uint64 // lines dropped or shortened by the caps
 	Interleaved  uint64 // unrelated lines found inside a report (kept out of it)
 	MemoryLimit  uint64 // reports closed early to stay within the byte budget
-	Bytes        int64  // bytes held now (open reports and context lines)
+	// ContextLost counts times the buffer of recent lines (the context
+	// candidates) could not grow within the memory budget and overwrote
+	// lines that were still recent.
+	ContextLost uint64
+	Bytes       int64 // bytes held now (open reports and context lines)
 }
 
 // An Assembler is not safe for concurrent use; the pipeline owns one.
 type Assembler struct {
 	cfg   Config
 	emit  func(*Report)
-	hosts map[string]*host
+	hosts hostTable // by the hash of their name (HostHash)
+	seed  maphash.Seed
 	// LRU of hosts: head is most recently seen.
 	head, tail *host
+	recent     *arena // the text of remembered lines; nil until the first
+	nowN       int64  // the clock of the line being added, Unix ns (0: none)
 	open       map[*stream]struct{}
 	stats      Stats
 	budget     *Budget
 	held       int64     // bytes this assembler has charged to budget
 	wall       time.Time // wall clock as last given to SetWall
-	firstWall  time.Time // the first SetWall: lines read before it count as seen then
+	wallN      int64     // wall in Unix ns
+	firstWall  int64     // the first SetWall, Unix ns: lines read before it count as seen then
 }
 
 type host struct {
 	name       string
+	hash       uint64
 	streams    map[streamKey]*stream
 	last       *stream // the stream of the host's previous line
 	prev, next *host
@@ -216,14 +226,29 @@ type host struct {
 
 type streamKey struct{ boot, caller string }
 
-// ctxLine is a remembered line. Its buffer is reused as the ring turns, so
-// remembering a line costs a copy but no allocation once the ring is full.
+// ctxLine is a remembered line: its text is in the assembler's arena of
+// recent lines, so remembering one costs a copy but no allocation.
 type ctxLine struct {
-	text      []byte
-	t         time.Time
-	up        time.Duration
+	off       int64 // in the arena
+	n         int32
 	hasUptime bool
+	t         int64 // wall-clock time, Unix ns; 0 when the line has none
+	up        time.Duration
 	pos       int64
+}
+
+// mayGrowContext says whether the buffer of recent lines may take n more
+// bytes: only while everything held stays under a quarter of the budget.
+func (a *Assembler) mayGrowContext(n int) bool {
+	return a.budget.used.Load()+int64(n) <= a.budget.limit/4
+}
+
+// unixNano is t in Unix nanoseconds, 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 type phase uint8
@@ -235,24 +260,26 @@ const (
 )
 
 type stream struct {
+	// What every line touches comes first (one or two cache lines).
 	host     *host
 	key      streamKey
 	phase    phase
+	untimed  bool // the stream's last line carried no wall-clock time
+	inlined  bool // every line so far is a symbolised "... [inline]" header
+	ended    bool // an end marker was seen
+	trace    bool // a "Call Trace:" line was seen
 	rep      *Report
-	bytes    int
-	trace    bool      // a "Call Trace:" line was seen
-	frames   int       // body lines after the trace start
-	trailer  int       // lines in the trailer
-	strays   int       // consecutive non-report lines after the trace started
-	inlined  bool      // every line so far is a symbolised "... [inline]" header
-	ended    bool      // an end marker was seen
-	lastSeen time.Time // log clock at the stream's last line
-	lastWall time.Time // wall clock (SetWall) at the stream's last line
-	untimed  bool      // the stream's last line carried no wall-clock time
+	lastSeen int64     // log clock at the stream's last line, Unix ns
+	lastWall int64     // wall clock (SetWall) at the stream's last line, Unix ns
 	ring     []ctxLine // recent lines while waiting (bounded by ContextLines)
 	ringHead int       // index of the oldest line once the ring is full
 	ringLen  int       // lines in the ring
-	cost     int64     // bytes charged for the open report
+
+	bytes   int
+	frames  int   // body lines after the trace start
+	trailer int   // lines in the trailer
+	strays  int   // consecutive non-report lines after the trace started
+	cost    int64 // bytes charged for the open report
 }
 
 // New returns an Assembler that calls emit for every finished report.
@@ -265,7 +292,7 @@ func New(cfg Config, emit func(*Report)) *Assembler {
 	return &Assembler{
 		cfg:    cfg,
 		emit:   emit,
-		hosts:  make(map[string]*host),
+		seed:   maphash.MakeSeed(),
 		open:   make(map[*stream]struct{}),
 		budget: b,
 	}
@@ -274,6 +301,9 @@ func New(cfg Config, emit func(*Report)) *Assembler {
 // Stats returns the counters so far.
 func (a *Assembler) Stats() Stats {
 	s := a.stats
+	if a.recent != nil {
+		s.ContextLost += a.recent.lost
+	}
 	s.Bytes = a.held
 	return s
 }
@@ -282,15 +312,15 @@ func (a *Assembler) Stats() Stats {
 // lines with. Streaming front ends call it as time passes (a coarse clock is
 // enough); batch input never needs it.
 func (a *Assembler) SetWall(t time.Time) {
-	if a.firstWall.IsZero() {
-		a.firstWall = t
+	a.wall, a.wallN = t, unixNano(t)
+	if a.firstWall == 0 {
+		a.firstWall = a.wallN
 	}
-	a.wall = t
 }
 
-// seenWall is the wall-clock time of a stream's last line.
-func (a *Assembler) seenWall(st *stream) time.Time {
-	if st.lastWall.IsZero() {
+// seenWall is the wall-clock time of a stream's last line, Unix ns.
+func (a *Assembler) seenWall(st *stream) int64 {
+	if st.lastWall == 0 {
 		return a.firstWall
 	}
 	return st.lastWall
@@ -322,9 +352,9 @@ func (a *Assembler) OldestOpen() (int64, bool) {
 // commit past it either; each stream holds only a few, all recent.
 func (a *Assembler) OldestContext(clock time.Time, idle time.Duration) (pos int64, ok bool) {
 	w := a.cfg.ContextWindow
-	for _, h := range a.hosts {
+	for h := a.head; h != nil; h = h.next {
 		for _, st := range h.streams {
-			if st.ringLen == 0 || st.phase != waiting || (!a.wall.IsZero() && a.wall.Sub(a.seenWall(st)) >= idle) {
+			if st.ringLen == 0 || st.phase != waiting || (a.wallN != 0 && time.Duration(a.wallN-a.seenWall(st)) >= idle) {
 				continue
 			}
 			last := &st.ring[(st.ringHead+st.ringLen-1)%len(st.ring)]
@@ -334,10 +364,10 @@ func (a *Assembler) OldestContext(clock time.Time, idle time.Duration) (pos int6
 				switch {
 				case c.hasUptime && last.hasUptime:
 					live = last.up-c.up <= w
-				case !c.t.IsZero():
-					live = last.t.Sub(c.t) <= w && clock.Sub(c.t) <= w
+				case c.t != 0:
+					live = time.Duration(last.t-c.t) <= w && time.Duration(unixNano(clock)-c.t) <= w
 				}
-				if live && (!ok || c.pos < pos) {
+				if _, held := a.recent.get(c.off, int(c.n)); live && held && (!ok || c.pos < pos) {
 					pos, ok = c.pos, true
 				}
 			}
@@ -360,8 +390,12 @@ func (a *Assembler) Discard() {
 
 // forget drops every host and gives the bytes back to the budget.
 func (a *Assembler) forget() {
-	a.hosts = make(map[string]*host)
+	a.hosts = hostTable{}
 	a.head, a.tail = nil, nil
+	if a.recent != nil {
+		a.stats.ContextLost += a.recent.lost
+		a.recent = nil
+	}
 	a.charge(-a.held)
 }
 
@@ -401,7 +435,36 @@ func (a *Assembler) enforce() {
 }
 
 // Hosts returns the number of hosts with state.
-func (a *Assembler) Hosts() int { return len(a.hosts) }
+func (a *Assembler) Hosts() int { return a.hosts.n }
+
+// Class is what the assembler learns from a kernel line's text alone,
+// before it looks at the line's host: Classify computes it, and a front end
+// may do so on other goroutines (it reads nothing that changes).
+type Class struct {
+	Group    *format.Group // the report kind the line starts; nil if none
+	Boot     bool          // a boot banner: the host restarted
+	Replay   bool          // "** replaying previous printk message **"
+	HostHash uint64        // HostHash of the line
+}
+
+// Classify returns the Class of a kernel line. Safe for concurrent use with
+// everything else.
+func (a *Assembler) Classify(l *logline.Line) Class {
+	c := Class{HostHash: a.HostHash(l)}
+	text := l.Text
+	if len(text) > a.cfg.MaxLineBytes {
+		text = text[:a.cfg.MaxLineBytes]
+	}
+	switch {
+	case len(text) >= 2 && text[0] == '*' && text[1] == '*' && bytes.Contains(text, replaying):
+		c.Replay = true
+	case format.IsBoot(text):
+		c.Boot = true
+	default:
+		c.Group, _ = format.Match(text)
+	}
+	return c
+}
 
 // Add feeds one kernel line. now is the assembler's clock for idle timeouts:
 // the time of the newest line for batch input, the wall clock for streams.
@@ -409,9 +472,15 @@ func (a *Assembler) Hosts() int { return len(a.hosts) }
 // number, a Kafka offset); reports carry the positions of their first and
 // last lines. Lines that are not kernel lines must not be added.
 func (a *Assembler) Add(l *logline.Line, now time.Time, pos int64) {
+	a.AddClassified(l, now, pos, a.Classify(l))
+}
+
+// AddClassified is Add for a line whose Class was computed beforehand.
+func (a *Assembler) AddClassified(l *logline.Line, now time.Time, pos int64, c Class) {
 	a.stats.Lines++
-	h := a.hostFor(l.Host)
-	if bytes.Contains(l.Text, replaying) {
+	a.nowN = unixNano(now)
+	h := a.hostFor(l, c.HostHash)
+	if c.Replay {
 		// The console re-prints an older message (it carries no caller
 		// id): a report its previous line started was a fragment of it.
 		if p := h.last; p != nil && p.rep != nil && len(p.rep.Lines) == 1 {
@@ -425,12 +494,12 @@ func (a *Assembler) Add(l *logline.Line, now time.Time, pos int64) {
 		// What Advance would have closed by now is closed before the line
 		// is looked at, so that a report's end never depends on how often
 		// Advance ran (how the input was split or paced).
-		if why, ok := a.stale(st, now); ok {
+		if why, ok := a.stale(st, a.nowN); ok {
 			a.close(st, why)
 		}
 	}
-	st.lastSeen = now
-	st.lastWall = a.wall
+	st.lastSeen = a.nowN
+	st.lastWall = a.wallN
 	st.untimed = l.Time.IsZero()
 	text := l.Text
 	cut := false
@@ -439,19 +508,19 @@ func (a *Assembler) Add(l *logline.Line, now time.Time, pos int64) {
 		cut = true
 		a.stats.CutLines++
 	}
-	a.step(st, l, text, cut, pos)
+	a.step(st, l, text, cut, pos, c)
 	if a.budget.over() {
 		a.enforce()
 	}
 }
 
-func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos int64) {
-	if format.IsBoot(text) {
+func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos int64, c Class) {
+	if c.Boot {
 		// The machine restarted: whatever it was printing will not end.
 		a.rebooted(st.host)
 		return
 	}
-	g, isHeader := format.Match(text)
+	g, isHeader := c.Group, c.Group != nil
 	if isHeader && g.Extra && st.phase != waiting && st.strays == 0 {
 		// Printed by another CPU into the open report (an NMI backtrace,
 		// an OOM kill). Once lines foreign to the report came between,
@@ -482,7 +551,7 @@ func (a *Assembler) step(st *stream, l *logline.Line, text []byte, cut bool, pos
 			}
 			st.ended = true
 			a.close(st, EndMarker)
-			a.step(st, l, text, cut, pos)
+			a.step(st, l, text, cut, pos, c)
 			return
 		}
 		if isHeader && st.inlined && g == r.Group {
@@ -664,11 +733,15 @@ func (a *Assembler) start(st *stream, g *format.Group, kind format.Kind, l *logl
 		if !a.inWindow(c, l) {
 			continue
 		}
+		text, held := a.recent.get(c.off, int(c.n))
+		if !held {
+			continue
+		}
 		if len(r.Context) == 0 {
 			r.FirstPos = c.pos
 		}
-		r.Context = append(r.Context, string(c.text))
-		st.cost += int64(len(c.text)) + lineOverhead
+		r.Context = append(r.Context, string(text))
+		st.cost += int64(len(text)) + lineOverhead
 	}
 	a.charge(st.cost)
 	st.ringHead, st.ringLen = 0, 0
@@ -735,8 +808,8 @@ func (a *Assembler) inWindow(c *ctxLine, l *logline.Line) bool {
 	case c.hasUptime && l.HasUptime:
 		d := l.Uptime - c.up
 		return d >= 0 && d <= w
-	case !c.t.IsZero() && !l.Time.IsZero():
-		d := l.Time.Sub(c.t)
+	case c.t != 0 && !l.Time.IsZero():
+		d := time.Duration(l.Time.UnixNano() - c.t)
 		return d >= 0 && d <= w
 	}
 	return false
@@ -755,18 +828,24 @@ func (a *Assembler) remember(st *stream, l *logline.Line, text []byte, pos int64
 			st.ring = append(st.ring, ctxLine{})
 			a.charge(lineOverhead)
 		}
-		c = &st.ring[(st.ringHead+st.ringLen)%len(st.ring)]
+		i := st.ringHead + st.ringLen
+		if i >= len(st.ring) {
+			i -= len(st.ring)
+		}
+		c = &st.ring[i]
 		st.ringLen++
 	} else {
 		c = &st.ring[st.ringHead]
-		st.ringHead = (st.ringHead + 1) % len(st.ring)
+		if st.ringHead++; st.ringHead == len(st.ring) {
+			st.ringHead = 0
+		}
 	}
-	before := cap(c.text)
-	c.text = append(c.text[:0], text...)
-	if grow := cap(c.text) - before; grow != 0 {
-		a.charge(int64(grow))
+	if a.recent == nil {
+		a.recent = newArena(64<<10, int64(a.cfg.ContextWindow), a.mayGrowContext, func(n int) { a.charge(int64(n)) })
 	}
-	c.t, c.up, c.hasUptime, c.pos = l.Time, l.Uptime, l.HasUptime, pos
+	t := unixNano(l.Time)
+	off, n2 := a.recent.put(text, a.nowN, t)
+	c.off, c.n, c.t, c.up, c.hasUptime, c.pos = off, int32(n2), t, l.Uptime, l.HasUptime, pos
 }
 
 func (a *Assembler) appendLine(st *stream, text []byte, l *logline.Line, cut bool, pos int64) {
@@ -844,13 +923,14 @@ func (a *Assembler) truncated(st *stream, why EndReason) bool {
 // TrailerIdle for a trailer. Call it as the log clock moves (the pipeline
 // does so once per second of log time).
 func (a *Assembler) Advance(now time.Time) {
-	a.closeWhere(func(st *stream) (EndReason, bool) { return a.stale(st, now) })
+	n := unixNano(now)
+	a.closeWhere(func(st *stream) (EndReason, bool) { return a.stale(st, n) })
 }
 
 // stale says whether a stream's open report is over as of now (log time):
 // quiet for Idle, or waiting TrailerIdle for a trailer after its end marker.
-func (a *Assembler) stale(st *stream, now time.Time) (EndReason, bool) {
-	quiet := now.Sub(st.lastSeen)
+func (a *Assembler) stale(st *stream, now int64) (EndReason, bool) {
+	quiet := time.Duration(now - st.lastSeen)
 	switch {
 	case quiet >= a.cfg.Idle:
 		return Idle, true
@@ -867,7 +947,7 @@ func (a *Assembler) stale(st *stream, now time.Time) (EndReason, bool) {
 // received no line for idle of wall-clock time (see SetWall) as of now.
 func (a *Assembler) AdvanceWall(now time.Time, idle time.Duration, silent bool) {
 	a.closeWhere(func(st *stream) (EndReason, bool) {
-		if silent || st.untimed && !a.firstWall.IsZero() && now.Sub(a.seenWall(st)) >= idle {
+		if silent || st.untimed && a.firstWall != 0 && time.Duration(unixNano(now)-a.seenWall(st)) >= idle {
 			return Idle, true
 		}
 		return "", false
@@ -907,14 +987,33 @@ func compareStart(x, y *Report) int {
 		cmp.Compare(x.Boot, y.Boot), cmp.Compare(x.Caller, y.Caller))
 }
 
-func (a *Assembler) hostFor(name string) *host {
-	h, ok := a.hosts[name]
-	if !ok {
-		if len(a.hosts) >= a.cfg.MaxHosts {
+// HostHash returns the hash the assembler files a line's host under. Safe
+// for concurrent use with everything else.
+func (a *Assembler) HostHash(l *logline.Line) uint64 {
+	if len(l.HostRaw) > 0 {
+		return maphash.Bytes(a.seed, l.HostRaw)
+	}
+	return maphash.String(a.seed, l.Host)
+}
+
+// hostFor returns the state of the line's host (Host, or HostRaw when the
+// decoder left the name raw: then the name is copied only for a new host),
+// hash being HostHash(l).
+func (a *Assembler) hostFor(l *logline.Line, hash uint64) *host {
+	name := l.HostRaw
+	if len(name) == 0 {
+		name = []byte(l.Host) // does not allocate: only compared below
+	}
+	h := a.hosts.find(hash, name)
+	if h == nil {
+		if a.hosts.n >= a.cfg.MaxHosts {
 			a.evictHost(a.tail)
 		}
-		h = &host{name: name, streams: make(map[streamKey]*stream, 1)}
-		a.hosts[name] = h
+		h = &host{name: string(name), hash: hash, streams: make(map[streamKey]*stream, 1)}
+		if len(l.HostRaw) == 0 {
+			h.name = l.Host
+		}
+		a.hosts.insert(h)
 		a.charge(hostOverhead)
 	} else if h == a.head {
 		return h
@@ -931,6 +1030,9 @@ func (a *Assembler) hostFor(name string) *host {
 	}
 	return h
 }
+
+// removeHost takes h out of the host table.
+func (a *Assembler) removeHost(h *host) { a.hosts.remove(h) }
 
 func (a *Assembler) unlink(h *host) {
 	if h.prev != nil {
@@ -964,7 +1066,7 @@ func (a *Assembler) evictHost(h *host) {
 		a.charge(-st.ringCost())
 	}
 	a.unlink(h)
-	delete(a.hosts, h.name)
+	a.removeHost(h)
 	a.charge(-hostOverhead)
 	a.stats.EvictedHosts++
 }
@@ -972,13 +1074,14 @@ func (a *Assembler) evictHost(h *host) {
 // ringCost is what the stream's ring has charged to the budget.
 func (st *stream) ringCost() int64 {
 	var n int64
-	for i := range st.ring {
-		n += int64(cap(st.ring[i].text)) + lineOverhead
-	}
+	n += int64(len(st.ring)) * lineOverhead
 	return n
 }
 
 func (a *Assembler) streamFor(h *host, k streamKey) *stream {
+	if st := h.last; st != nil && st.key == k {
+		return st // most hosts have one stream
+	}
 	st, ok := h.streams[k]
 	if ok {
 		return st
@@ -987,13 +1090,16 @@ func (a *Assembler) streamFor(h *host, k streamKey) *stream {
 		// Evict the stream seen longest ago (streams per host are few).
 		var victim *stream
 		for _, s := range h.streams {
-			if victim == nil || s.lastSeen.Before(victim.lastSeen) {
+			if victim == nil || s.lastSeen < victim.lastSeen {
 				victim = s
 			}
 		}
 		a.close(victim, Evicted)
 		a.charge(-victim.ringCost())
 		delete(h.streams, victim.key)
+		if h.last == victim {
+			h.last = nil
+		}
 	}
 	st = &stream{host: h, key: k}
 	h.streams[k] = st

@@ -60,6 +60,11 @@ func (f *feeder) line(host, caller, text string) {
 	f.a.Add(&l, f.now, f.pos)
 }
 
+// host returns the state of a host, nil if it has none.
+func (f *feeder) host(name string) *host {
+	return f.a.hosts.find(f.a.HostHash(&logline.Line{Host: name}), []byte(name))
+}
+
 func (f *feeder) text(host, text string) {
 	for _, l := range strings.Split(text, "\n") {
 		f.line(host, "", l)
@@ -354,7 +359,7 @@ func TestBoundMaxHosts(t *testing.T) {
 	// The least recently seen host goes first: touch h7, then add a host.
 	f.line("h7", "", "EXT4-fs: x")
 	f.line("h10", "", "EXT4-fs: x")
-	if _, ok := f.a.hosts["h7"]; !ok {
+	if f.host("h7") == nil {
 		t.Fatal("recently seen host evicted before older ones")
 	}
 }
@@ -364,7 +369,7 @@ func TestBoundStreamsPerHost(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		f.line("h", fmt.Sprintf("T%d", i), "BUG: soft lockup - CPU#1 stuck for 22s! [a:1]")
 	}
-	if n := len(f.a.hosts["h"].streams); n > 4 {
+	if n := len(f.host("h").streams); n > 4 {
 		t.Fatalf("%d streams for one host, bound 4", n)
 	}
 	if f.a.OpenReports() > 4 {

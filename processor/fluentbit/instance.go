@@ -53,6 +53,7 @@ import (
 	"github.com/oopsflow/oopsflow/processor/alert"
 	"github.com/oopsflow/oopsflow/processor/assemble"
 	"github.com/oopsflow/oopsflow/processor/elastic"
+	"github.com/oopsflow/oopsflow/processor/logline"
 	"github.com/oopsflow/oopsflow/processor/matcher"
 	"github.com/oopsflow/oopsflow/processor/ndjson"
 	"github.com/oopsflow/oopsflow/processor/pipeline"
@@ -190,10 +191,10 @@ func (in *Instance) tick(ctx context.Context) {
 	}
 }
 
-// Record is one decoded record of a chunk.
+// Record is one record of a chunk.
 type Record struct {
-	Time time.Time // zero when the record had no usable timestamp
-	Body map[string]any
+	Time   time.Time // zero when the record had no usable timestamp
+	Fields logline.Fields
 }
 
 // Flush handles one delivery of a chunk and returns a Fluent Bit code.
@@ -268,9 +269,9 @@ func (in *Instance) read(key chunkKey, records func(yield func(Record))) *chunk 
 	records(func(r Record) {
 		in.next++
 		in.stats.Records++
-		before := in.pipe.Stats().Undecodable
-		in.pipe.Record(ctx, r.Body, r.Time, in.next) //nolint:errcheck // durability is what answer checks
-		if in.pipe.Stats().Undecodable != before {
+		before := in.pipe.Undecodable()
+		in.pipe.RecordFields(ctx, r.Fields, r.Time, in.next) //nolint:errcheck // durability is what answer checks
+		if in.pipe.Undecodable() != before {
 			in.stats.Skipped++
 		}
 	})
@@ -302,8 +303,9 @@ func (in *Instance) answer(key chunkKey, c *chunk) int {
 
 // durable acknowledges the chunk if its lines are durable. Otherwise wait
 // says whether waiting can help: documents are on their way to the output
-// (not: the output failed, or the lines are in a report still being
-// assembled, which only later chunks can finish).
+// (not: the output failed, the lines are in a report still being assembled,
+// or they are recent lines that may become context, which only later
+// chunks or Wall_Idle settle).
 func (in *Instance) durable(key chunkKey, c *chunk) (ok, wait bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -323,7 +325,10 @@ func (in *Instance) durable(key chunkKey, c *chunk) (ok, wait bool) {
 	if open, ok := in.pipe.OldestOpen(); ok && open <= c.last {
 		return false, false
 	}
-	return false, true
+	// Only documents on their way to the output can make the chunk
+	// durable without more input (recent lines that may still become a
+	// report's context wait for later chunks, or for Wall_Idle).
+	return false, in.pipe.InFlight() > 0 || in.pipe.Waiting() > 0
 }
 
 // remember adds an acknowledged chunk to the bounded set. mu held.

@@ -3,18 +3,28 @@ package format
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 )
 
-// index finds group keywords in a line. Every keyword is at least four bytes
-// long; a 64 Ki-slot table keyed by a hash of four bytes says which keywords
-// start with them, so a line is scanned once, one table look-up per byte,
-// and the ~99.98% of kernel lines that start no report are rejected without
-// a single comparison most of the time. A slot collision costs a comparison,
-// never a miss: every keyword's first four bytes set their slot.
+// index finds group keywords in a line. A 64 Ki-slot table keyed by a hash
+// of four bytes says which keywords hold those bytes at offset 0 or 1; a
+// keyword of five bytes or more that occurs in a line therefore shows at an
+// even position, so the line is looked up at every other byte only. Four-
+// byte keywords ("BUG:") are searched for directly. The ~99.98% of kernel
+// lines that start no report are rejected without a single comparison most
+// of the time; a slot collision costs a comparison, never a miss.
 type headerIndex struct {
-	slot  [1 << 16]uint8 // 1 + index into lists; 0: no keyword starts with these bytes
-	lists [][]int        // group indexes, in table order
+	bits  [1 << 10]uint64 // bit h: slot h is used (8 KiB: stays in the L1 cache)
+	slot  [1 << 16]uint8  // 1 + index into lists; 0: no keyword holds these bytes at offset 0 or 1
+	lists [][]entry       // keyword occurrences, in table order
+	short []int           // groups whose keyword is four bytes long
 	kw    [][]byte
+}
+
+// entry is a keyword whose four bytes at off hash to a slot.
+type entry struct {
+	group int
+	off   int
 }
 
 var index *headerIndex
@@ -28,23 +38,33 @@ func newIndex(gs []*Group) *headerIndex {
 		panic("format: more than 63 groups")
 	}
 	x := &headerIndex{}
-	byHash := map[uint16][]int{}
+	byHash := map[uint16][]entry{}
 	var order []uint16
 	for i, g := range gs {
 		kw := []byte(g.Keyword)
-		if len(kw) < 4 {
-			panic("format: keyword shorter than 4 bytes: " + g.Keyword)
-		}
 		x.kw = append(x.kw, kw)
-		h := hash4(kw)
-		if _, ok := byHash[h]; !ok {
-			order = append(order, h)
+		switch {
+		case len(kw) < 4:
+			panic("format: keyword shorter than 4 bytes: " + g.Keyword)
+		case len(kw) == 4:
+			x.short = append(x.short, i)
+			continue
 		}
-		byHash[h] = append(byHash[h], i)
+		for off := 0; off <= 1; off++ {
+			h := hash4(kw[off:])
+			if _, ok := byHash[h]; !ok {
+				order = append(order, h)
+			}
+			byHash[h] = append(byHash[h], entry{i, off})
+		}
+	}
+	if len(order) > 255 {
+		panic("format: too many keywords for the index")
 	}
 	for _, h := range order {
 		x.lists = append(x.lists, byHash[h])
 		x.slot[h] = uint8(len(x.lists))
+		x.bits[h>>6] |= 1 << (h & 63)
 	}
 	return x
 }
@@ -57,34 +77,31 @@ func (x *headerIndex) match(text []byte) (*Group, bool) {
 		return nil, false
 	}
 	found := uint64(0) // bit i: group i's keyword occurs (there are fewer than 64 groups)
-	for i := 0; i+4 <= len(text); i++ {
-		s := x.slot[hash4(text[i:])]
-		if s == 0 {
+	for _, g := range x.short {
+		if bytes.Contains(text, x.kw[g]) {
+			found |= 1 << g
+		}
+	}
+	for i := 0; i+4 <= len(text); i += 2 {
+		h := hash4(text[i:])
+		if x.bits[h>>6]&(1<<(h&63)) == 0 {
 			continue
 		}
-		for _, g := range x.lists[s-1] {
-			if bytes.HasPrefix(text[i:], x.kw[g]) {
-				found |= 1 << g
+		s := x.slot[h]
+		for _, e := range x.lists[s-1] {
+			if at := i - e.off; at >= 0 && bytes.HasPrefix(text[at:], x.kw[e.group]) {
+				found |= 1 << e.group
 			}
 		}
 	}
 	for found != 0 {
-		g := trailingZeros(found)
+		g := bits.TrailingZeros64(found)
 		found &^= 1 << g
 		if grp := groups[g]; grp.accepts(text) {
 			return grp, true
 		}
 	}
 	return nil, false
-}
-
-func trailingZeros(x uint64) int {
-	n := 0
-	for x&1 == 0 {
-		x >>= 1
-		n++
-	}
-	return n
 }
 
 // accepts checks the rest of a group's conditions on a line that contains

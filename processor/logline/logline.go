@@ -50,9 +50,14 @@ func (f Format) String() string {
 // is safe to keep.
 type Line struct {
 	Format Format
-	Host   string    // host name, or the decoder's default host for sources that carry none
-	Time   time.Time // wall-clock time, zero when the source carries none (console, kmsg)
-	Boot   string    // boot id (journald _BOOT_ID), when known
+	Host   string // host name, or the decoder's default host for sources that carry none
+	// HostRaw is the host name as the line carries it, aliasing the input
+	// like Text, when the Decoder was told RawHost: Host is then left
+	// empty for such lines, and the caller interns the name only for the
+	// lines it keeps (one table look-up per kernel line, none for others).
+	HostRaw []byte
+	Time    time.Time // wall-clock time, zero when the source carries none (console, kmsg)
+	Boot    string    // boot id (journald _BOOT_ID), when known
 	// Uptime is the kernel's printk timestamp ("[   49.804600]"), valid when HasUptime.
 	Uptime    time.Duration
 	HasUptime bool
@@ -102,6 +107,9 @@ type Decoder struct {
 	// prefix). Set it only for input known to come from one machine's
 	// console; otherwise such lines are rejected with ErrNotLog.
 	Console bool
+	// RawHost leaves the host name of lines that carry one in Line.HostRaw
+	// instead of interning it into Line.Host.
+	RawHost bool
 
 	intern   map[string]string
 	parser   *fastjson.Parser
@@ -111,6 +119,7 @@ type Decoder struct {
 	stamp    [32]byte         // last timestamp text parsed
 	stampLen int
 	stampT   time.Time
+	stampSec int64
 	year     int
 	yearMon  time.Month
 }
@@ -240,12 +249,11 @@ func (d *Decoder) decodePRI(raw []byte, l *Line) bool {
 // nextField returns the space-delimited field at the start of b and the rest
 // after the single space that follows it.
 func nextField(b []byte) (field, rest []byte, ok bool) {
-	for i, c := range b {
-		if c == ' ' {
-			return b[:i], b[i+1:], i > 0
-		}
+	i := bytes.IndexByte(b, ' ')
+	if i < 0 {
+		return nil, nil, false
 	}
-	return nil, nil, false
+	return b[:i], b[i+1:], i > 0
 }
 
 // decodeRFC3164 handles "Jan  3 13:42:39 host ident[pid]: msg".
@@ -253,11 +261,29 @@ func (d *Decoder) decodeRFC3164(raw []byte, l *Line) bool {
 	if len(raw) < 16 || raw[3] != ' ' || raw[6] != ' ' || raw[9] != ':' || raw[12] != ':' || raw[15] != ' ' {
 		return false
 	}
-	t, ok := d.parse3164Time(raw[:15])
-	if !ok {
+	if !d.hostAndMessage(raw[16:], FormatRFC3164, time.Time{}, l) {
 		return false
 	}
-	return d.hostAndMessage(raw[16:], FormatRFC3164, t, l)
+	return d.stampLine(l, raw[:15], false)
+}
+
+// stampLine parses a syslog line's timestamp into l, after the rest of the
+// line was found to be in the format. A bad timestamp makes the line
+// undecodable in this format.
+func (d *Decoder) stampLine(l *Line, stamp []byte, rfc3339 bool) bool {
+	var t time.Time
+	var ok bool
+	if rfc3339 {
+		t, ok = d.parse3339(stamp)
+	} else {
+		t, ok = d.parse3164Time(stamp)
+	}
+	if !ok {
+		*l = Line{Level: -1, Seq: -1}
+		return false
+	}
+	l.Time = t
+	return true
 }
 
 // hostAndMessage decodes "host ident[pid]: msg", the part RFC 3164 and
@@ -269,23 +295,39 @@ func (d *Decoder) hostAndMessage(b []byte, f Format, t time.Time, l *Line) bool 
 	}
 	l.Format = f
 	l.Time = t
-	l.Host = d.internBytes(host)
+	d.setHost(l, host)
 	d.syslogMessage(rest, l)
 	return true
+}
+
+// setHost records the host name a line carries: raw (RawHost) or interned.
+func (d *Decoder) setHost(l *Line, host []byte) {
+	if d.RawHost {
+		l.HostRaw = host
+		return
+	}
+	l.Host = d.internBytes(host)
+}
+
+// HostName returns the line's host name, interning a raw one.
+func (d *Decoder) HostName(l *Line) string {
+	if l.Host == "" && len(l.HostRaw) > 0 {
+		return d.internBytes(l.HostRaw)
+	}
+	return l.Host
 }
 
 // decodeRFC3339 handles rsyslog's high-precision format
 // "2025-01-03T13:42:39.123456+00:00 host ident: msg".
 func (d *Decoder) decodeRFC3339(raw []byte, l *Line) bool {
 	stamp, rest, ok := nextField(raw)
-	if !ok {
+	if !ok || len(stamp) < 20 {
 		return false
 	}
-	t, ok := d.parse3339(stamp)
-	if !ok {
+	if !d.hostAndMessage(rest, FormatRFC3339, time.Time{}, l) {
 		return false
 	}
-	return d.hostAndMessage(rest, FormatRFC3339, t, l)
+	return d.stampLine(l, stamp, true)
 }
 
 // decodeRFC5424 handles the part after "<PRI>1 ":
@@ -337,7 +379,7 @@ func (d *Decoder) decodeRFC5424(b []byte, l *Line) bool {
 	l.Format = FormatRFC5424
 	l.Time = t
 	if !(len(host) == 1 && host[0] == '-') {
-		l.Host = d.internBytes(host)
+		d.setHost(l, host)
 	} else {
 		l.Host = d.DefaultHost
 	}
@@ -653,9 +695,9 @@ func (d *Decoder) parse3339(b []byte) (time.Time, bool) {
 	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
 		return time.Time{}, false
 	}
-	var base time.Time
+	var base int64 // Unix seconds of the first 19 bytes, read as UTC
 	if d.stampLen == 19 && string(d.stamp[:19]) == string(b[:19]) {
-		base = d.stampT
+		base = d.stampSec
 	} else {
 		y := 0
 		for _, c := range b[0:4] {
@@ -672,9 +714,9 @@ func (d *Decoder) parse3339(b []byte) (time.Time, bool) {
 		if !(ok1 && ok2 && ok3 && ok4 && ok5) || mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 60 {
 			return time.Time{}, false
 		}
-		base = time.Date(y, time.Month(mo), dd, hh, mi, ss, 0, time.UTC)
+		base = time.Date(y, time.Month(mo), dd, hh, mi, ss, 0, time.UTC).Unix()
 		d.stampLen = copy(d.stamp[:], b[:19])
-		d.stampT = base
+		d.stampSec = base
 	}
 	i := 19
 	var nanos int64
@@ -692,6 +734,7 @@ func (d *Decoder) parse3339(b []byte) (time.Time, bool) {
 			nanos *= 10
 		}
 	}
+
 	if i >= len(b) {
 		return time.Time{}, false
 	}
@@ -719,5 +762,5 @@ func (d *Decoder) parse3339(b []byte) (time.Time, bool) {
 	if i != len(b) {
 		return time.Time{}, false
 	}
-	return base.Add(time.Duration(nanos) - time.Duration(offset)*time.Second), true
+	return time.Unix(base-int64(offset), nanos).UTC(), true
 }

@@ -8,25 +8,30 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// fields is read access to a structured record's keys. Two kinds exist:
-// maps (Fluent Bit records handed over by the plugin) and parsed JSON lines
-// (journald exports, Kafka values); the decoding rules are written once
+// Fields is read access to a structured record's keys: maps, parsed JSON
+// lines (journald exports, Kafka values), and the Fluent Bit plugin's
+// msgpack records read in place. The decoding rules are written once
 // against this interface.
-type fields interface {
-	// str returns a string value (or journald's array-of-bytes form) as bytes.
-	str(key string) ([]byte, bool)
-	// num returns a number, or a string holding a decimal integer.
-	num(key string) (float64, bool)
-	has(key string) bool
+type Fields interface {
+	// Str returns a string value (or journald's array-of-bytes form) as
+	// bytes, which may alias the record until the next Decode.
+	Str(key string) ([]byte, bool)
+	// Num returns a number, or a string holding a decimal integer.
+	Num(key string) (float64, bool)
+	// Has reports a key with a value that is not nil.
+	Has(key string) bool
 }
 
 // mapFields reads a map whose values may be strings, []byte (Fluent Bit
 // hands msgpack strings to Go as []byte), numbers or arrays of byte values.
 type mapFields map[string]any
 
-func (m mapFields) has(k string) bool { v, ok := m[k]; return ok && v != nil }
+// MapFields reads a map as Fields (see DecodeRecord for its values).
+func MapFields(m map[string]any) Fields { return mapFields(m) }
 
-func (m mapFields) str(k string) ([]byte, bool) {
+func (m mapFields) Has(k string) bool { v, ok := m[k]; return ok && v != nil }
+
+func (m mapFields) Str(k string) ([]byte, bool) {
 	switch x := m[k].(type) {
 	case string:
 		return []byte(x), true
@@ -46,7 +51,7 @@ func (m mapFields) str(k string) ([]byte, bool) {
 	return nil, false
 }
 
-func (m mapFields) num(k string) (float64, bool) {
+func (m mapFields) Num(k string) (float64, bool) {
 	v := m[k]
 	if s, ok := v.(string); ok {
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -92,12 +97,12 @@ func number(v any) (float64, bool) {
 // jsonFields reads a parsed JSON object without copying.
 type jsonFields struct{ v *fastjson.Value }
 
-func (j jsonFields) has(k string) bool {
+func (j jsonFields) Has(k string) bool {
 	v := j.v.Get(k)
 	return v != nil && v.Type() != fastjson.TypeNull
 }
 
-func (j jsonFields) str(k string) ([]byte, bool) {
+func (j jsonFields) Str(k string) ([]byte, bool) {
 	v := j.v.Get(k)
 	if v == nil {
 		return nil, false
@@ -121,7 +126,7 @@ func (j jsonFields) str(k string) ([]byte, bool) {
 	return nil, false
 }
 
-func (j jsonFields) num(k string) (float64, bool) {
+func (j jsonFields) Num(k string) (float64, bool) {
 	v := j.v.Get(k)
 	if v == nil {
 		return 0, false
@@ -182,36 +187,41 @@ func (d *Decoder) DecodeRecord(rec map[string]any, ts time.Time, l *Line) error 
 	return d.decodeFields(mapFields(rec), ts, l)
 }
 
-func (d *Decoder) decodeFields(rec fields, ts time.Time, l *Line) error {
+// DecodeFields is DecodeRecord for any Fields.
+func (d *Decoder) DecodeFields(rec Fields, ts time.Time, l *Line) error {
+	return d.decodeFields(rec, ts, l)
+}
+
+func (d *Decoder) decodeFields(rec Fields, ts time.Time, l *Line) error {
 	*l = Line{Level: -1, Seq: -1, Format: FormatRecord, Time: ts}
 	k := d.keys()
 
 	// journald (also Fluent Bit's systemd input, which keeps journald's names).
-	if rec.has("MESSAGE") {
+	if rec.Has("MESSAGE") {
 		l.Format = FormatJournald
-		msg, ok := rec.str("MESSAGE")
+		msg, ok := rec.Str("MESSAGE")
 		if !ok {
 			return fmt.Errorf("%w: journald record without a usable MESSAGE", ErrNotLog)
 		}
 		l.Text = msg
-		if h, ok := rec.str("_HOSTNAME"); ok && len(h) > 0 {
-			l.Host = d.internBytes(h)
+		if h, ok := rec.Str("_HOSTNAME"); ok && len(h) > 0 {
+			d.setHost(l, h)
 		} else {
 			l.Host = d.hostFrom(rec)
 		}
-		if b, ok := rec.str("_BOOT_ID"); ok && len(b) > 0 {
+		if b, ok := rec.Str("_BOOT_ID"); ok && len(b) > 0 {
 			l.Boot = d.internBytes(b)
 		}
-		if t, ok := rec.str("_TRANSPORT"); ok {
+		if t, ok := rec.Str("_TRANSPORT"); ok {
 			l.Kernel = string(t) == "kernel"
 		}
-		if us, ok := rec.num("__REALTIME_TIMESTAMP"); ok {
+		if us, ok := rec.Num("__REALTIME_TIMESTAMP"); ok {
 			l.Time = time.UnixMicro(int64(us)).UTC()
 		}
-		if us, ok := rec.num("_SOURCE_MONOTONIC_TIMESTAMP"); ok && l.Kernel {
+		if us, ok := rec.Num("_SOURCE_MONOTONIC_TIMESTAMP"); ok && l.Kernel {
 			l.Uptime, l.HasUptime = time.Duration(us)*time.Microsecond, true
 		}
-		if p, ok := rec.num("PRIORITY"); ok {
+		if p, ok := rec.Num("PRIORITY"); ok {
 			l.Level = int8(int(p) & 7)
 		}
 		if l.Kernel {
@@ -221,15 +231,15 @@ func (d *Decoder) decodeFields(rec fields, ts time.Time, l *Line) error {
 	}
 
 	// Fluent Bit kmsg input: priority, sequence, sec, usec, msg; no host.
-	if pri, ok := rec.num("priority"); ok && rec.has("msg") {
-		l.Text, _ = rec.str("msg")
+	if pri, ok := rec.Num("priority"); ok && rec.Has("msg") {
+		l.Text, _ = rec.Str("msg")
 		l.Kernel = true
 		l.Level = int8(int(pri) & 7)
-		if seq, ok := rec.num("sequence"); ok {
+		if seq, ok := rec.Num("sequence"); ok {
 			l.Seq = int64(seq)
 		}
-		if sec, ok := rec.num("sec"); ok {
-			usec, _ := rec.num("usec")
+		if sec, ok := rec.Num("sec"); ok {
+			usec, _ := rec.Num("usec")
 			l.Uptime, l.HasUptime = time.Duration(sec)*time.Second+time.Duration(usec)*time.Microsecond, true
 		}
 		l.Host = d.hostFrom(rec)
@@ -239,7 +249,7 @@ func (d *Decoder) decodeFields(rec fields, ts time.Time, l *Line) error {
 	var text []byte
 	msgKey := ""
 	for _, key := range k.Message {
-		if b, ok := rec.str(key); ok {
+		if b, ok := rec.Str(key); ok {
 			text, msgKey = b, key
 			break
 		}
@@ -251,7 +261,7 @@ func (d *Decoder) decodeFields(rec fields, ts time.Time, l *Line) error {
 	var ident []byte
 	identFound := false
 	for _, key := range k.Ident {
-		if b, ok := rec.str(key); ok {
+		if b, ok := rec.Str(key); ok {
 			ident, identFound = b, true
 			break
 		}
@@ -268,7 +278,7 @@ func (d *Decoder) decodeFields(rec fields, ts time.Time, l *Line) error {
 		if err != nil {
 			return fmt.Errorf("record key %q: %w", msgKey, err)
 		}
-		if l.Host == "" {
+		if l.Host == "" && len(l.HostRaw) == 0 {
 			l.Host = host
 		}
 		if l.Time.IsZero() {
@@ -282,7 +292,7 @@ func (d *Decoder) decodeFields(rec fields, ts time.Time, l *Line) error {
 	l.Host = host
 	l.Kernel = string(ident) == "kernel"
 	l.Time = d.recordTime(rec, ts)
-	if p, ok := rec.num("pri"); ok {
+	if p, ok := rec.Num("pri"); ok {
 		l.Level = int8(int(p) & 7)
 	}
 	if l.Kernel {
@@ -291,9 +301,9 @@ func (d *Decoder) decodeFields(rec fields, ts time.Time, l *Line) error {
 	return nil
 }
 
-func (d *Decoder) hostFrom(rec fields) string {
+func (d *Decoder) hostFrom(rec Fields) string {
 	for _, key := range d.keys().Host {
-		if b, ok := rec.str(key); ok && len(b) > 0 {
+		if b, ok := rec.Str(key); ok && len(b) > 0 {
 			return d.internBytes(b)
 		}
 	}
@@ -302,9 +312,9 @@ func (d *Decoder) hostFrom(rec fields) string {
 
 // recordTime reads the record's time key: RFC 3339 text, RFC 3164 text, or
 // seconds since the epoch; else ts.
-func (d *Decoder) recordTime(rec fields, ts time.Time) time.Time {
+func (d *Decoder) recordTime(rec Fields, ts time.Time) time.Time {
 	for _, key := range d.keys().Time {
-		if b, ok := rec.str(key); ok {
+		if b, ok := rec.Str(key); ok {
 			if t, ok := d.parse3339(b); ok {
 				return t
 			}
@@ -318,7 +328,7 @@ func (d *Decoder) recordTime(rec fields, ts time.Time) time.Time {
 			}
 			continue
 		}
-		if f, ok := rec.num(key); ok {
+		if f, ok := rec.Num(key); ok {
 			return time.Unix(0, int64(f*1e9)).UTC()
 		}
 	}

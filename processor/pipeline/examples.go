@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"time"
 
@@ -108,36 +107,4 @@ func firstNonEmpty(a ...string) string {
 		}
 	}
 	return ""
-}
-
-// DefaultMaxLine is the longest line Feed passes on; the rest of a longer
-// line is skipped (and counted as undecodable input by the caller).
-const DefaultMaxLine = 64 << 10
-
-// Feed reads lines from r into p, numbering them from 1. Lines longer than
-// maxLine are cut to maxLine bytes; the rest is discarded without being held
-// in memory, so a 10 MB line costs no more than a short one. It returns the
-// number of lines cut. It stops at the first error of the pipeline (ctx
-// ended, or the output failed) or of r.
-func Feed(ctx context.Context, p *Pipeline, r io.Reader, maxLine int) (cut uint64, err error) {
-	lr := NewLineReader(r, maxLine)
-	var n int64
-	for {
-		line, err := lr.Next()
-		if line != nil {
-			n++
-			if perr := p.Line(ctx, line, n); perr != nil {
-				return lr.Cut, fmt.Errorf("line %d: %w", n, perr)
-			}
-			if n&1023 == 0 && ctx.Err() != nil { // stop reading soon after a signal
-				return lr.Cut, fmt.Errorf("line %d: %w", n, context.Cause(ctx))
-			}
-		}
-		if err == io.EOF {
-			return lr.Cut, nil
-		}
-		if err != nil {
-			return lr.Cut, fmt.Errorf("read line %d: %w", n+1, err)
-		}
-	}
 }

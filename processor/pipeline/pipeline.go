@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/oopsflow/oopsflow/processor/assemble"
@@ -109,6 +110,11 @@ type Config struct {
 	// Year is the reference time for RFC 3164 timestamps, which have no
 	// year. Default Now.
 	Year func() time.Time
+	// Workers is how many goroutines decode and classify lines for Feed,
+	// ahead of the one that assembles them in order (default: the cores
+	// Go may use). The documents do not depend on it. Console input is
+	// decoded on one (its decoding depends on the lines before).
+	Workers int
 }
 
 // DefaultWallIdle is the default Config.WallIdle.
@@ -139,7 +145,8 @@ type Pipeline struct {
 	out     Output
 	line    logline.Line
 	clock   time.Time // log clock: the newest line time seen
-	tick    time.Time // log clock at the last Advance
+	clockN  int64     // clock in Unix nanoseconds (0: none yet)
+	tickN   int64     // clockN at the last Advance
 	fed     bool      // lines came since the last Tick
 	active  time.Time // wall clock at the last Tick that followed lines
 	source  document.Source
@@ -152,13 +159,14 @@ type Pipeline struct {
 	refused error              // why the output last refused the head of the queue
 	closing []*assemble.Report // reports the assembler closed during the current call
 
-	mu       sync.Mutex    // guards pending, inFlight, failed and the durable counters
-	pending  map[int64]int // first position -> documents taken and not yet durable (or lost)
-	inFlight int
-	failed   error
-	durable  uint64
-	lost     uint64
-	progress chan struct{} // a document became durable or lost (capacity 1)
+	mu        sync.Mutex    // guards pending, inFlight, failed and the durable counters
+	pending   map[int64]int // first position -> documents taken and not yet durable (or lost)
+	inFlight  int
+	failed    error
+	hasFailed atomic.Bool // failed != nil, read without the lock on every line
+	durable   uint64
+	lost      uint64
+	progress  chan struct{} // a document became durable or lost (capacity 1)
 }
 
 type queued struct {
@@ -178,12 +186,18 @@ func New(cfg Config, m *matcher.Matcher, out Output) *Pipeline {
 		m = matcher.New(nil)
 	}
 	p := &Pipeline{cfg: cfg, matcher: m, out: out, pending: map[int64]int{}, progress: make(chan struct{}, 1)}
-	p.dec = logline.Decoder{DefaultHost: cfg.DefaultHost, Console: cfg.Console, Location: cfg.Location, Keys: cfg.Keys, Now: cfg.Year}
-	if p.dec.Now == nil {
-		p.dec.Now = cfg.Now
-	}
+	p.dec = p.newDecoder()
 	p.asm = assemble.New(cfg.Assemble, func(r *assemble.Report) { p.closing = append(p.closing, r) })
 	return p
+}
+
+// newDecoder returns a line decoder configured for the pipeline.
+func (p *Pipeline) newDecoder() logline.Decoder {
+	d := logline.Decoder{DefaultHost: p.cfg.DefaultHost, Console: p.cfg.Console, Location: p.cfg.Location, Keys: p.cfg.Keys, Now: p.cfg.Year, RawHost: true}
+	if d.Now == nil {
+		d.Now = p.cfg.Now
+	}
+	return d
 }
 
 // SetSource describes where the following lines come from (file name, Kafka
@@ -223,9 +237,16 @@ func (p *Pipeline) LineHost(ctx context.Context, raw, host []byte, pos int64) er
 // with its own timestamp ts (may be zero). A record that is not a log line
 // is counted as undecodable.
 func (p *Pipeline) Record(ctx context.Context, rec map[string]any, ts time.Time, pos int64) error {
+	return p.RecordFields(ctx, logline.MapFields(rec), ts, pos)
+}
+
+// RecordFields is Record for a record read through logline.Fields (the
+// Fluent Bit plugin reads its msgpack records in place). The record's bytes
+// need to stay valid only until it returns.
+func (p *Pipeline) RecordFields(ctx context.Context, rec logline.Fields, ts time.Time, pos int64) error {
 	p.stats.Lines++
 	p.fed = true
-	if err := p.dec.DecodeRecord(rec, ts, &p.line); err != nil {
+	if err := p.dec.DecodeFields(rec, ts, &p.line); err != nil {
 		p.stats.Undecodable++
 		return p.flushQueue(ctx)
 	}
@@ -245,11 +266,21 @@ func (p *Pipeline) feed(ctx context.Context, pos int64) error {
 // advanceClock moves the log clock (the newest line time seen) and closes
 // idle reports once per second of it.
 func (p *Pipeline) advanceClock(t time.Time) {
-	if t.After(p.clock) {
-		p.clock = t
+	if t.IsZero() {
+		p.advanceClockN(t, 0)
+		return
 	}
-	if p.clock.Sub(p.tick) >= time.Second {
-		p.tick = p.clock
+	p.advanceClockN(t, t.UnixNano())
+}
+
+// advanceClockN is advanceClock for a time whose Unix nanoseconds n are
+// known (0 for a line without a time).
+func (p *Pipeline) advanceClockN(t time.Time, n int64) {
+	if n > p.clockN {
+		p.clock, p.clockN = t, n
+	}
+	if p.clockN-p.tickN >= int64(time.Second) {
+		p.tickN = p.clockN
 		p.asm.Advance(p.clock)
 	}
 }
@@ -284,6 +315,9 @@ func (p *Pipeline) Discard() {
 	p.closing = p.closing[:0]
 	p.queue = nil
 }
+
+// Undecodable is Stats().Undecodable, without copying the rest.
+func (p *Pipeline) Undecodable() uint64 { return p.stats.Undecodable }
 
 // Stats returns the counters so far.
 func (p *Pipeline) Stats() Stats {
@@ -338,6 +372,9 @@ func (p *Pipeline) WaitInFlight(ctx context.Context) int {
 // Err returns the first error of a document the output lost for good, nil
 // if none. Safe to call from any goroutine.
 func (p *Pipeline) Err() error {
+	if !p.hasFailed.Load() {
+		return nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.failed
@@ -381,6 +418,9 @@ func (p *Pipeline) Watermark(next int64) int64 {
 // order, and hands the queue to the output until it is empty or the output
 // refuses (ctx done while it is full).
 func (p *Pipeline) flushQueue(ctx context.Context) error {
+	if len(p.closing) == 0 && len(p.queue) == 0 {
+		return p.Err() // the common case: nothing to hand over
+	}
 	for _, r := range p.closing {
 		p.queue = append(p.queue, queued{r: r})
 	}
@@ -447,6 +487,7 @@ func (p *Pipeline) done(first int64, d *document.Document, err error) {
 		p.lost++
 		if p.failed == nil {
 			p.failed = fmt.Errorf("%w: %s (%q): %w", ErrFailed, d.Event.ID, d.Oops.Title, err)
+			p.hasFailed.Store(true)
 		}
 		p.inFlight--
 		return

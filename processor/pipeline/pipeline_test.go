@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"io"
 	"math/rand/v2"
 	"runtime"
 	"strings"
@@ -145,28 +144,6 @@ func TestBadInputAroundAReport(t *testing.T) {
 	}
 	if stats.Undecodable < 3 {
 		t.Errorf("undecodable %d, want the bad lines counted", stats.Undecodable)
-	}
-}
-
-// A 10 MB line is cut to the limit without being held whole.
-func TestLineReaderCutsLongLines(t *testing.T) {
-	in := "short\n" + strings.Repeat("x", 10<<20) + "\nlast"
-	lr := NewLineReader(strings.NewReader(in), 1000)
-	var got []int
-	for {
-		l, err := lr.Next()
-		if l != nil {
-			got = append(got, len(l))
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(got) != 3 || got[0] != 5 || got[1] != 1000 || got[2] != 4 || lr.Cut != 1 {
-		t.Fatalf("lines %v, cut %d", got, lr.Cut)
 	}
 }
 
