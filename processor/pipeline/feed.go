@@ -8,7 +8,6 @@ import (
 	"io"
 	"runtime"
 	"sync"
-	"time"
 
 	"github.com/oopsflow/oopsflow/processor/assemble"
 	"github.com/oopsflow/oopsflow/processor/logline"
@@ -140,8 +139,7 @@ type block struct {
 
 // rec is one line: its time, its length and what it is.
 type rec struct {
-	t  time.Time
-	tn int64 // t in Unix nanoseconds, 0 when the line has no time
+	tn int64 // the line's time in Unix nanoseconds, 0 when it has none
 	n  int32 // bytes, with the newline
 	k  int32 // index into kernel; notKernel or undecodable
 }
@@ -188,7 +186,7 @@ func (b *block) decode(dec *logline.Decoder, asm *assemble.Assembler, maxLine in
 			r.k = undecodable
 		} else {
 			if !l.Time.IsZero() {
-				r.t, r.tn = l.Time, l.Time.UnixNano()
+				r.tn = l.Time.UnixNano()
 			}
 			if l.Kernel {
 				r.k = int32(len(b.kernel))
@@ -235,12 +233,12 @@ func (p *Pipeline) apply(ctx context.Context, b *block, n int64) (int64, error) 
 		case undecodable:
 			p.stats.Undecodable++
 		case notKernel:
-			p.advanceClockN(r.t, r.tn)
+			p.advanceClockN(r.tn)
 		default:
-			p.advanceClockN(r.t, r.tn)
+			p.advanceClockN(r.tn)
 			kl := &b.kernel[r.k]
 			p.stats.KernelLines++
-			p.asm.AddClassified(&kl.line, p.clock, n, kl.class)
+			p.asm.AddClassified(&kl.line, p.logClock(), n, kl.class)
 		}
 		if len(p.closing) > 0 || len(p.queue) > 0 || p.hasFailed.Load() {
 			if err := p.flushQueue(ctx); err != nil {

@@ -144,8 +144,9 @@ type Pipeline struct {
 	matcher *matcher.Matcher
 	out     Output
 	line    logline.Line
-	clock   time.Time // log clock: the newest line time seen
+	clock   time.Time // log clock: the newest line time seen (see logClock)
 	clockN  int64     // clock in Unix nanoseconds (0: none yet)
+	stale   bool      // clock is behind clockN
 	tickN   int64     // clockN at the last Advance
 	fed     bool      // lines came since the last Tick
 	active  time.Time // wall clock at the last Tick that followed lines
@@ -258,7 +259,7 @@ func (p *Pipeline) feed(ctx context.Context, pos int64) error {
 	p.advanceClock(l.Time)
 	if l.Kernel {
 		p.stats.KernelLines++
-		p.asm.Add(l, p.clock, pos)
+		p.asm.Add(l, p.logClock(), pos)
 	}
 	return p.flushQueue(ctx)
 }
@@ -267,22 +268,30 @@ func (p *Pipeline) feed(ctx context.Context, pos int64) error {
 // idle reports once per second of it.
 func (p *Pipeline) advanceClock(t time.Time) {
 	if t.IsZero() {
-		p.advanceClockN(t, 0)
+		p.advanceClockN(0)
 		return
 	}
-	p.advanceClockN(t, t.UnixNano())
+	p.advanceClockN(t.UnixNano())
 }
 
-// advanceClockN is advanceClock for a time whose Unix nanoseconds n are
-// known (0 for a line without a time).
-func (p *Pipeline) advanceClockN(t time.Time, n int64) {
+// advanceClockN is advanceClock for a time given in Unix nanoseconds (0
+// for a line without a time).
+func (p *Pipeline) advanceClockN(n int64) {
 	if n > p.clockN {
-		p.clock, p.clockN = t, n
+		p.clockN, p.stale = n, true
 	}
 	if p.clockN-p.tickN >= int64(time.Second) {
 		p.tickN = p.clockN
-		p.asm.Advance(p.clock)
+		p.asm.Advance(p.logClock())
 	}
+}
+
+// logClock returns the log clock as a time.
+func (p *Pipeline) logClock() time.Time {
+	if p.stale {
+		p.clock, p.stale = time.Unix(0, p.clockN).UTC(), false
+	}
+	return p.clock
 }
 
 // Tick tells the pipeline the wall-clock time: reports of streams quiet for
@@ -396,7 +405,7 @@ func (p *Pipeline) Watermark(next int64) int64 {
 	if first, ok := p.asm.OldestOpen(); ok && first < w {
 		w = first
 	}
-	if first, ok := p.asm.OldestContext(p.clock, p.cfg.WallIdle); ok && first < w {
+	if first, ok := p.asm.OldestContext(p.logClock(), p.cfg.WallIdle); ok && first < w {
 		w = first
 	}
 	for _, q := range p.queue {
