@@ -638,3 +638,46 @@ func fleetLines(b *testing.B, n int) []string {
 	}
 	return strings.Split(strings.TrimSpace(string(out)), "\n")
 }
+
+// TestMain keeps the plugin away from the user's cache directory, where an
+// upstream index may be (Upstream_Index defaults to it).
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "oopsflow-test-cache-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CACHE_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Upstream_Index links documents to the syzbot bug with the same title; a
+// damaged index fails the instance's start with the file's name.
+func TestPluginUpstreamIndex(t *testing.T) {
+	so, _, _ := artifacts(t)
+	dir := t.TempDir()
+	index := filepath.Join(dir, "index.json")
+	os.WriteFile(index, []byte(`{"version": 1, "dashboard": "https://syzkaller.appspot.com", "namespaces": ["linux-5.15"],
+  "lists": {"linux-5.15/fixed": {"namespace": "linux-5.15", "status": "fixed", "fetched": "2026-12-01T00:00:00Z",
+    "bugs": [{"title": "BUG: unable to handle kernel NULL pointer dereference in netfs_rreq_unlock", "link": "https://syzkaller.appspot.com/bug?extid=1",
+              "fix": [{"title": "netfs: fix the retry", "hash": "0123456789abcdef0123"}]}]}}}`), 0o644)
+	out := filepath.Join(dir, "out.ndjson")
+	c := chunkFor(t, dir, "c.mp", netfsExample, "node-u")
+	h := startHarness(t, so)
+	h.do("register")
+	h.expect("init 0 = 1", "init 0 Output=ndjson;Path=%s;Wall_Idle=50ms;Upstream_Index=%s", out, index)
+	h.acked(0, c)
+	h.expect("exit 0 = 1", "exit 0")
+	docs := readDocs(t, out)
+	if len(docs) == 0 || docs[0].Oops.Upstream == nil || docs[0].Oops.Upstream.FixCommits[0].Hash != "0123456789abcdef0123" {
+		t.Fatalf("documents: %+v", docs)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte("garbage"), 0o644)
+	h2 := startHarness(t, so)
+	h2.do("register")
+	if got := h2.do("init 0 Output=ndjson;Path=%s;Upstream_Index=%s", out, bad); !strings.Contains(got, "= 0") || !strings.Contains(h2.stderr.String(), bad) {
+		t.Fatalf("damaged index: %q\n%s", got, h2.stderr.String())
+	}
+}

@@ -75,9 +75,12 @@ type consumeConfig struct {
 		Idle           time.Duration `yaml:"idle"`
 		WallIdle       time.Duration `yaml:"wall_idle"`
 	} `yaml:"assembly"`
-	Alerts      alert.FileConfig `yaml:"alerts"`
-	MetricsAddr string           `yaml:"metrics_addr"`
-	LogLevel    string           `yaml:"log_level"`
+	Alerts alert.FileConfig `yaml:"alerts"`
+	// UpstreamIndex is the syzbot bug index (oopsflow upstream sync): a
+	// file, auto (the default file if it exists) or off.
+	UpstreamIndex string `yaml:"upstream_index"`
+	MetricsAddr   string `yaml:"metrics_addr"`
+	LogLevel      string `yaml:"log_level"`
 }
 
 func loadConsumeConfig(path string) (*consumeConfig, error) {
@@ -89,6 +92,7 @@ func loadConsumeConfig(path string) (*consumeConfig, error) {
 	cfg.Elasticsearch.DeadLetterFile = elastic.DefaultDeadLetterPath
 	cfg.Assembly.MaxOpenBytes = 256 << 20
 	cfg.MetricsAddr = ":9464"
+	cfg.UpstreamIndex = "auto"
 	cfg.LogLevel = "info"
 	if path == "" {
 		return cfg, nil
@@ -236,6 +240,10 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return &exitError{code: exitError_, err: err}
 	}
+	up, err := loadUpstream(cfg.UpstreamIndex)
+	if err != nil {
+		return &exitError{code: exitError_, err: err}
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -247,6 +255,7 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			Assemble: assemble.Config{MaxLines: cfg.Assembly.MaxReportLines, MaxHosts: cfg.Assembly.MaxHosts, Idle: cfg.Assembly.Idle,
 				Budget: assemble.NewBudget(cfg.Assembly.MaxOpenBytes)},
 			WallIdle: cfg.Assembly.WallIdle,
+			Upstream: up,
 			Keys:     logline.Keys{Host: cfg.Records.HostKeys, Message: cfg.Records.MessageKeys, Time: cfg.Records.TimeKeys, Ident: cfg.Records.IdentKeys},
 		},
 	}

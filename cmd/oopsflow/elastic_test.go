@@ -43,7 +43,7 @@ func TestSetupCommand(t *testing.T) {
 	defer srv.Close()
 	for i := 0; i < 2; i++ {
 		code, out, errs := runCmd(t, "", "setup", "--es-url", srv.URL, "--kibana-url", srv.URL)
-		if code != 0 || !strings.Contains(out, "imported 8 Kibana saved objects") || !strings.Contains(out, "installed index template oopsflow-kernel-oops") {
+		if code != 0 || !strings.Contains(out, "imported 9 Kibana saved objects") || !strings.Contains(out, "installed index template oopsflow-kernel-oops") {
 			t.Fatalf("run %d: exit %d\n%s%s", i+1, code, out, errs)
 		}
 	}

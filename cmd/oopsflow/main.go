@@ -58,6 +58,7 @@ Usage:
   oopsflow rules lint [--signatures DIR]   validate the knowledge base
   oopsflow rules test [--signatures DIR]   run every signature's examples
   oopsflow rules list [--signatures DIR]   list known issues
+  oopsflow upstream sync [-o FILE]     download syzbot's bug lists: link reports to upstream fixes
   oopsflow gen [flags]                 write realistic fleet syslog
   oopsflow version
 
@@ -125,6 +126,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = setupCmd(ctx, args[1:], stdout, stderr)
 	case "consume":
 		err = consumeCmd(ctx, args[1:], stdout, stderr)
+	case "upstream":
+		err = upstreamCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "oopsflow", versionString())
 		return exitOK

@@ -189,3 +189,16 @@ func TestGenThenScan(t *testing.T) {
 		t.Fatal("the same seed gave a different log")
 	}
 }
+
+// TestMain keeps the tests away from the user's cache directory, where an
+// upstream index may be (scan reads it by default).
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "oopsflow-test-cache-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CACHE_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}

@@ -49,6 +49,7 @@ type scanFlags struct {
 	maxLineLen   int
 	cpuProfile   string
 	workers      int
+	upstream     string
 }
 
 func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -73,6 +74,7 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.DurationVar(&f.idle, "idle", d.Idle, "log time after which a host's unfinished report is closed as idle")
 	fs.IntVar(&f.contextLine, "context-lines", d.ContextLines, "lines remembered per host as context for the next report")
 	fs.IntVar(&f.maxLineLen, "max-line-bytes", pipeline.DefaultMaxLine, "longer input lines are cut")
+	fs.StringVar(&f.upstream, "upstream-index", "auto", "syzbot bug index (oopsflow upstream sync) to link reports to upstream fixes: a file, auto (the default file if it exists) or off")
 	fs.IntVar(&f.workers, "workers", 0, "goroutines that decode lines ahead of the one that assembles them (0: the cores available); the output does not depend on it")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the scan to this file (go tool pprof)")
 	fs.Usage = func() {
@@ -116,6 +118,10 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 
 	m, err := loadMatcher(f.sigDir)
+	if err != nil {
+		return &exitError{code: exitError_, err: err}
+	}
+	up, err := loadUpstream(f.upstream)
 	if err != nil {
 		return &exitError{code: exitError_, err: err}
 	}
@@ -190,6 +196,7 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		DefaultHost: f.host,
 		Console:     f.host != "",
 		Workers:     f.workers,
+		Upstream:    up,
 	}
 	if cfg.DefaultHost == "" {
 		cfg.DefaultHost = "unknown"

@@ -30,6 +30,7 @@ type Group struct {
 	First, Last time.Time
 	Truncated   int
 	Panics      int
+	Upstream    *document.Upstream // the upstream bug its title matches, if any
 }
 
 // Summary accumulates documents.
@@ -61,6 +62,9 @@ func (s *Summary) Add(d *document.Document) {
 		s.groups[key] = g
 	}
 	g.Reports++
+	if g.Upstream == nil {
+		g.Upstream = d.Oops.Upstream
+	}
 	g.Hosts[d.Host.Name]++
 	if d.Host.OS != nil && d.Host.OS.Kernel != "" {
 		g.Kernels[d.Host.OS.Kernel] = d.Oops.Match.FixStatus
@@ -170,6 +174,9 @@ func (s *Summary) Render(w io.Writer, st Style) error {
 		}
 		if g.Remediation != "" {
 			fmt.Fprintf(&b, "  fix       %s\n", wrap(g.Remediation, 90, "            "))
+		}
+		if g.Upstream != nil {
+			fmt.Fprintf(&b, "  upstream  %s\n", wrap(g.Upstream.Summary(), 90, "            "))
 		}
 		for _, r := range g.References {
 			fmt.Fprintf(&b, "  see       %s\n", r)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/oopsflow/oopsflow/processor/upstream"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -367,6 +368,31 @@ func TestFileConfig(t *testing.T) {
 			t.Errorf("%+v accepted", bad)
 		} else if strings.Contains(err.Error(), "hooks.example") {
 			t.Errorf("error leaks the URL: %v", err)
+		}
+	}
+}
+
+// An upstream link travels with the alert to every receiver, with its
+// caveat.
+func TestUpstreamInAlerts(t *testing.T) {
+	s := &sink{}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	clk := &clock{now: time.Now()}
+	n := New(Config{GroupWait: time.Second, Receivers: []Receiver{&Slack{ID: "s", URL: srv.URL}, &Webhook{ID: "w", URL: srv.URL}, &Alertmanager{ID: "am", URL: srv.URL}},
+		Delivery: fastDelivery(), Now: clk.Now})
+	d := doc("h1", "", "fp-new", 7)
+	d.SetUpstream(upstream.Match{Status: upstream.Fixed, Title: "KASAN: x", Link: "https://syzkaller.appspot.com/bug?extid=1", Namespace: "upstream",
+		FixCommits: []upstream.Commit{{Title: "fix the thing", Hash: "0123456789abcdef"}}, Confidence: 0.8})
+	n.Observe(d)
+	n.Close(context.Background())
+	bodies := s.received()
+	if len(bodies) != 3 {
+		t.Fatalf("%d bodies", len(bodies))
+	}
+	for _, b := range bodies {
+		if !strings.Contains(string(b), `fix the thing`) || !strings.Contains(string(b), "0123456789ab") || !strings.Contains(string(b), "not necessarily the same bug") {
+			t.Errorf("no upstream link in %s", b)
 		}
 	}
 }

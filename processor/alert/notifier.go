@@ -50,10 +50,13 @@ type Alert struct {
 	Affected    int               // hosts whose kernel is affected
 	Remediation string
 	References  []string
-	FirstSeen   time.Time
-	LastSeen    time.Time
-	Sample      *document.Document // the first report of the group
-	Repeat      bool               // not the group's first notification
+	// Upstream says which syzbot bug has the same title, and its fix: the
+	// same symptom reported upstream, not necessarily the same bug.
+	Upstream  string
+	FirstSeen time.Time
+	LastSeen  time.Time
+	Sample    *document.Document // the first report of the group
+	Repeat    bool               // not the group's first notification
 }
 
 // Summary is a one-line human summary.
@@ -202,6 +205,9 @@ func (n *Notifier) Observe(d *document.Document) {
 		if d.Rule != nil {
 			g.alert.RuleID, g.alert.RuleName = d.Rule.ID, d.Rule.Name
 			g.alert.Remediation, g.alert.References = d.Oops.Match.Remediation, d.Rule.Reference
+		}
+		if d.Oops.Upstream != nil {
+			g.alert.Upstream = d.Oops.Upstream.Summary()
 		}
 		n.groups[key] = g
 	}

@@ -38,6 +38,7 @@ type payload struct {
 	Affected    int               `json:"affected_hosts"`
 	Remediation string            `json:"remediation,omitempty"`
 	References  []string          `json:"references,omitempty"`
+	Upstream    string            `json:"upstream,omitempty"`
 	FirstSeen   time.Time         `json:"first_seen"`
 	LastSeen    time.Time         `json:"last_seen"`
 	Repeat      bool              `json:"repeat"`
@@ -49,7 +50,7 @@ func newPayload(a *Alert) payload {
 		Version: "1", Key: a.Key, Status: "firing", Summary: a.Summary(), Known: a.Known, RuleID: a.RuleID, RuleName: a.RuleName,
 		Title: a.Title, Type: a.Type, Severity: a.Severity, Fingerprint: a.Fingerprint, Reports: a.Reports,
 		HostCount: a.HostCount, Hosts: a.Hosts, Kernels: a.Kernels, Affected: a.Affected, Remediation: a.Remediation,
-		References: a.References, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen, Repeat: a.Repeat,
+		References: a.References, Upstream: a.Upstream, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen, Repeat: a.Repeat,
 	}
 	if a.Sample != nil {
 		p.SampleID = a.Sample.Event.ID
@@ -175,6 +176,9 @@ func (s *Slack) Request(ctx context.Context, a *Alert) (*http.Request, error) {
 	if a.Remediation != "" {
 		fmt.Fprintf(&b, "*Fix:* %s\n", slackEscape(a.Remediation))
 	}
+	if a.Upstream != "" {
+		fmt.Fprintf(&b, "*Upstream:* %s\n", slackEscape(a.Upstream))
+	}
 	for _, r := range a.References {
 		fmt.Fprintf(&b, "%s\n", slackEscape(r))
 	}
@@ -229,7 +233,7 @@ func (am *Alertmanager) Request(ctx context.Context, a *Alert) (*http.Request, e
 			"labels": labels,
 			"annotations": map[string]string{
 				"title": a.Title, "summary": a.Summary(), "remediation": a.Remediation, "references": refs,
-				"host_count": strconv.Itoa(a.HostCount),
+				"host_count": strconv.Itoa(a.HostCount), "upstream": a.Upstream,
 			},
 			"startsAt": a.FirstSeen.UTC().Format(time.RFC3339),
 		})
@@ -306,11 +310,11 @@ func (t *Template) Name() string { return "template " + t.ID }
 
 // TemplateData is what a body template sees.
 type TemplateData struct {
-	Key, Status, Summary, RuleID, RuleName, Title, Type, Fingerprint, Remediation string
-	Known, Repeat                                                                 bool
-	Severity, Reports, HostCount, Affected                                        int
-	Hosts, Kernels, References                                                    []string
-	FirstSeen, LastSeen                                                           string
+	Key, Status, Summary, RuleID, RuleName, Title, Type, Fingerprint, Remediation, Upstream string
+	Known, Repeat                                                                           bool
+	Severity, Reports, HostCount, Affected                                                  int
+	Hosts, Kernels, References                                                              []string
+	FirstSeen, LastSeen                                                                     string
 }
 
 // Request renders and builds the request.
@@ -337,7 +341,7 @@ func (t *Template) Request(ctx context.Context, a *Alert) (*http.Request, error)
 	data := TemplateData{
 		Key: esc(a.Key), Status: "firing", Summary: esc(a.Summary()), RuleID: esc(a.RuleID), RuleName: esc(a.RuleName),
 		Title: esc(a.Title), Type: esc(a.Type), Fingerprint: esc(a.Fingerprint), Remediation: esc(a.Remediation),
-		Known: a.Known, Repeat: a.Repeat, Severity: a.Severity, Reports: a.Reports, HostCount: a.HostCount, Affected: a.Affected,
+		Upstream: esc(a.Upstream), Known: a.Known, Repeat: a.Repeat, Severity: a.Severity, Reports: a.Reports, HostCount: a.HostCount, Affected: a.Affected,
 		Hosts: escAll(a.Hosts), Kernels: escAll(kernels), References: escAll(a.References),
 		FirstSeen: a.FirstSeen.UTC().Format(time.RFC3339), LastSeen: a.LastSeen.UTC().Format(time.RFC3339),
 	}

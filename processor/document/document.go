@@ -6,6 +6,7 @@ package document
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/oopsflow/oopsflow/processor/assemble"
 	"github.com/oopsflow/oopsflow/processor/matcher"
 	"github.com/oopsflow/oopsflow/processor/oops"
+	"github.com/oopsflow/oopsflow/processor/upstream"
 )
 
 // ECSVersion is the ECS release the documents follow.
@@ -129,7 +131,78 @@ type Oops struct {
 	Fingerprint string   `json:"fingerprint"`
 	Uptime      *float64 `json:"uptime,omitempty"` // kernel uptime of the header line, seconds
 	Match       Match    `json:"match"`
-	Source      Source   `json:"source"`
+	// Upstream is the bug syzbot's public lists know under the same title,
+	// when an upstream index is loaded and has it.
+	Upstream *Upstream `json:"upstream,omitempty"`
+	Source   Source    `json:"source"`
+}
+
+// Upstream is what syzbot's public bug lists say of a report's title: the
+// same symptom was reported upstream (and, when fixed, which commits fixed
+// it). A title match is not proof of the same bug.
+type Upstream struct {
+	Status     string           `json:"status"` // fixed or open
+	Title      string           `json:"title"`  // the bug's title on the dashboard
+	Link       string           `json:"link"`
+	Namespace  string           `json:"namespace"` // upstream, linux-6.1, ...
+	FixCommits []UpstreamCommit `json:"fix_commits,omitempty"`
+	// Recurred: the bug is open again after an earlier fix (FixCommits).
+	Recurred bool `json:"recurred,omitempty"`
+	// Confidence is low for titles that name no function or a generic one.
+	Confidence float64 `json:"confidence"`
+	Note       string  `json:"note"`
+}
+
+// UpstreamCommit is a fix commit; Hash and Link may be empty.
+type UpstreamCommit struct {
+	Title string `json:"title"`
+	Hash  string `json:"hash,omitempty"`
+	Link  string `json:"link,omitempty"`
+}
+
+// UpstreamNote is the wording every document with an upstream link carries.
+const UpstreamNote = "the same symptom (title) was reported on syzbot's public dashboard; not necessarily the same bug"
+
+// Summary says in one line what the upstream link means: the fix (or that
+// the bug is open), the tree, the link, and that a title match is not
+// proof of the same bug.
+func (u *Upstream) Summary() string {
+	var b strings.Builder
+	commit := func(c UpstreamCommit) string {
+		if len(c.Hash) >= 12 {
+			return fmt.Sprintf("%q (%s)", c.Title, c.Hash[:12])
+		}
+		return fmt.Sprintf("%q", c.Title)
+	}
+	switch {
+	case u.Status == "fixed" && len(u.FixCommits) > 0:
+		fmt.Fprintf(&b, "fixed upstream by %s", commit(u.FixCommits[0]))
+		if len(u.FixCommits) > 1 {
+			fmt.Fprintf(&b, " and %d more", len(u.FixCommits)-1)
+		}
+	case u.Recurred && len(u.FixCommits) > 0:
+		fmt.Fprintf(&b, "open upstream again after %s", commit(u.FixCommits[0]))
+	case u.Status == "fixed":
+		b.WriteString("fixed upstream")
+	default:
+		b.WriteString("open upstream")
+	}
+	fmt.Fprintf(&b, " [%s] %s", u.Namespace, u.Link)
+	if u.Confidence < 0.5 {
+		b.WriteString(" (weak title: many unrelated crashes share it)")
+	}
+	b.WriteString("; same symptom reported upstream, not necessarily the same bug")
+	return b.String()
+}
+
+// SetUpstream records the upstream bug the report's title matches.
+func (d *Document) SetUpstream(m upstream.Match) {
+	u := &Upstream{Status: m.Status, Title: m.Title, Link: m.Link, Namespace: m.Namespace, Recurred: m.Recurred,
+		Confidence: m.Confidence, Note: UpstreamNote}
+	for _, c := range m.FixCommits {
+		u.FixCommits = append(u.FixCommits, UpstreamCommit{Title: c.Title, Hash: c.Hash, Link: c.Link})
+	}
+	d.Oops.Upstream = u
 }
 
 // Match is the matcher's verdict.

@@ -34,6 +34,9 @@ type Config struct {
 	ExitTimeout  time.Duration
 	Webhook      string
 	AlertsConfig string
+	// UpstreamIndex is the syzbot bug index (oopsflow upstream sync): a
+	// file, auto (the default file if it exists) or off.
+	UpstreamIndex string
 }
 
 // Defaults of the plugin's keys.
@@ -97,6 +100,9 @@ func ParseConfig(get func(key string) string) (Config, error) {
 		pc.DefaultHost, _ = os.Hostname()
 	}
 	cfg.Webhook, cfg.AlertsConfig = get("Webhook"), get("Alerts_Config")
+	if cfg.UpstreamIndex = get("Upstream_Index"); cfg.UpstreamIndex == "" {
+		cfg.UpstreamIndex = "auto"
+	}
 	switch cfg.Output {
 	case "":
 		cfg.Output = "ndjson"
@@ -226,6 +232,6 @@ func ConfigKeys() []string {
 		"Id", "Output", "Path", "Es_Url", "Es_Cloud_Id", "Es_Api_Key", "Es_User", "Es_Password", "Es_Ca_File",
 		"Es_Insecure", "Es_Namespace", "Es_Max_In_Flight", "Es_Request_Timeout", "Dead_Letter", "Host_Key",
 		"Message_Key", "Hostname", "Max_Report_Lines", "Max_Hosts", "Max_Open_Bytes", "Idle", "Wall_Idle",
-		"Retry_Wait", "Max_Pending_Chunks", "Exit_Timeout", "Webhook", "Alerts_Config",
+		"Retry_Wait", "Max_Pending_Chunks", "Exit_Timeout", "Webhook", "Alerts_Config", "Upstream_Index",
 	}
 }

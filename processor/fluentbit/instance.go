@@ -57,6 +57,7 @@ import (
 	"github.com/oopsflow/oopsflow/processor/matcher"
 	"github.com/oopsflow/oopsflow/processor/ndjson"
 	"github.com/oopsflow/oopsflow/processor/pipeline"
+	"github.com/oopsflow/oopsflow/processor/upstream"
 	"github.com/oopsflow/oopsflow/signatures"
 )
 
@@ -138,6 +139,9 @@ func New(cfg Config, log *slog.Logger) (*Instance, error) {
 	}
 	if in.notifier, err = buildNotifier(cfg.Webhook, cfg.AlertsConfig, log); err != nil {
 		return nil, err
+	}
+	if cfg.Pipeline.Upstream, err = upstream.OpenIndex(cfg.UpstreamIndex); err != nil {
+		return nil, fmt.Errorf("Upstream_Index: %w", err)
 	}
 	var out pipeline.Output
 	switch cfg.Output {

@@ -31,6 +31,7 @@ import (
 	"github.com/oopsflow/oopsflow/processor/logline"
 	"github.com/oopsflow/oopsflow/processor/matcher"
 	"github.com/oopsflow/oopsflow/processor/oops"
+	"github.com/oopsflow/oopsflow/processor/upstream"
 )
 
 // Output receives finished documents: Elasticsearch, an NDJSON file, a test.
@@ -110,6 +111,9 @@ type Config struct {
 	// Year is the reference time for RFC 3164 timestamps, which have no
 	// year. Default Now.
 	Year func() time.Time
+	// Upstream, when set, links each document to the syzbot bug with the
+	// same title (oops.upstream).
+	Upstream *upstream.Index
 	// Workers is how many goroutines decode and classify lines for Feed,
 	// ahead of the one that assembles them in order (default: the cores
 	// Go may use). The documents do not depend on it. Console input is
@@ -456,6 +460,9 @@ func (p *Pipeline) build(r *assemble.Report) *document.Document {
 	src := p.source
 	src.Offsets = []int64{r.FirstPos, r.LastPos}
 	d := Process(p.matcher, r, src, p.cfg.Now())
+	if m, ok := p.cfg.Upstream.Lookup(d.Oops.Title); ok {
+		d.SetUpstream(m)
+	}
 	p.stats.Reports++
 	if d.Oops.Match.Status == "known" {
 		p.stats.Known++
