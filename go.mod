@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/elastic/go-elasticsearch/v8 v8.19.7
 	github.com/fluent/fluent-bit-go v0.0.0-20230731091245-a7a013e2473c
+	github.com/fsnotify/fsnotify v1.10.1
 	github.com/knqyf263/go-deb-version v0.0.0-20241115132648-6f4aee6ccd23
 	github.com/knqyf263/go-rpm-version v0.0.0-20260811110310-1815e1f1b790
 	github.com/prometheus/client_golang v1.25.0

@@ -681,3 +681,66 @@ func TestPluginUpstreamIndex(t *testing.T) {
 		t.Fatalf("damaged index: %q\n%s", got, h2.stderr.String())
 	}
 }
+
+// Signatures directories are watched: a new signature is used within
+// seconds, a broken file leaves the set in use and is logged.
+func TestPluginReloadsSignatures(t *testing.T) {
+	so, _, _ := artifacts(t)
+	dir := t.TempDir()
+	sigDir := filepath.Join(dir, "fleet-signatures")
+	os.MkdirAll(filepath.Join(sigDir, "examples"), 0o755)
+	for _, f := range []string{"aks-node-1075.log", "nvme-null-deref.log"} {
+		b, err := signatures.FS.ReadFile("examples/netfs-rreq-unlock-xa-retry/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(sigDir, "examples", f), b, 0o644)
+	}
+	sig := func(id, function, expect string) string {
+		return "id: " + id + "\nname: \"" + id + " (a user's signature)\"\ndescription: a known issue of this fleet\ncategory: filesystem\nseverity: 6\nversion: 1\nreferences: []\nremediation: upgrade the node kernel\nmatch:\n  - name: by function\n    require:\n      - {field: ip.function, equals: " + function + "}\nexamples:\n  - file: examples/aks-node-1075.log\n    expect: " + expect + "\n  - file: examples/nvme-null-deref.log\n    expect: no_match\n"
+	}
+	os.WriteFile(filepath.Join(sigDir, "other-bug.yaml"), []byte(sig("other-bug", "no_such_function", "no_match")), 0o644)
+	out := filepath.Join(dir, "out.ndjson")
+	h := startHarness(t, so)
+	h.do("register")
+	h.expect("init 0 = 1", "init 0 Output=ndjson;Path=%s;Wall_Idle=50ms;Signatures=%s;No_Builtin_Signatures=on", out, sigDir)
+	ruleOf := func(host string) string {
+		for _, d := range readDocs(t, out) {
+			if d.Host.Name == host {
+				if d.Rule == nil {
+					return "-"
+				}
+				return d.Rule.ID + "@" + d.Rule.Ruleset
+			}
+		}
+		return ""
+	}
+	h.acked(0, chunkFor(t, dir, "a.mp", netfsExample, "node-a"))
+	if r := ruleOf("node-a"); r != "-" {
+		t.Fatalf("before: %s", r)
+	}
+	os.WriteFile(filepath.Join(sigDir, "my-netfs-bug.yaml"), []byte(sig("my-netfs-bug", "netfs_rreq_unlock", "match")), 0o644)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(h.stderr.String(), "signatures reloaded") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload:\n%s", h.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h.acked(0, chunkFor(t, dir, "b.mp", netfsExample, "node-b"))
+	if r := ruleOf("node-b"); r != "my-netfs-bug@fleet-signatures" {
+		t.Fatalf("after the reload: %s", r)
+	}
+	os.WriteFile(filepath.Join(sigDir, "broken-bug.yaml"), []byte("id: broken-bug\nseverity: [\n"), 0o644)
+	for !strings.Contains(h.stderr.String(), "broken-bug.yaml") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the broken file is not logged:\n%s", h.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h.acked(0, chunkFor(t, dir, "c.mp", netfsExample, "node-c"))
+	if r := ruleOf("node-c"); r != "my-netfs-bug@fleet-signatures" {
+		t.Fatalf("after a broken file: %s", r)
+	}
+	h.expect("exit 0 = 1", "exit 0")
+}

@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +27,7 @@ import (
 	"github.com/oopsflow/oopsflow/processor/elastic"
 	"github.com/oopsflow/oopsflow/processor/kafka"
 	"github.com/oopsflow/oopsflow/processor/logline"
+	"github.com/oopsflow/oopsflow/processor/matcher"
 	"github.com/oopsflow/oopsflow/processor/ndjson"
 	"github.com/oopsflow/oopsflow/processor/pipeline"
 )
@@ -76,6 +79,11 @@ type consumeConfig struct {
 		WallIdle       time.Duration `yaml:"wall_idle"`
 	} `yaml:"assembly"`
 	Alerts alert.FileConfig `yaml:"alerts"`
+	// Signatures are user knowledge base directories, added to the built-in
+	// signatures (NoBuiltinSignatures: instead of them); reloaded on SIGHUP
+	// and when their files change.
+	Signatures          []string `yaml:"signatures"`
+	NoBuiltinSignatures bool     `yaml:"no_builtin_signatures"`
 	// UpstreamIndex is the syzbot bug index (oopsflow upstream sync): a
 	// file, auto (the default file if it exists) or off.
 	UpstreamIndex string `yaml:"upstream_index"`
@@ -152,6 +160,9 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	metricsAddr := fs.String("metrics-addr", "", "address for /metrics, /healthz and /readyz (default :9464; empty string in the file disables)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error")
 	webhook := fs.String("webhook", "", "generic JSON webhook for alerts, signed with env OOPSFLOW_WEBHOOK_SECRET when set (more receivers: alerts in --config)")
+	var sigDirs stringList
+	fs.Var(&sigDirs, "signatures", "knowledge base directory, added to the built-in signatures (repeatable); reloaded on SIGHUP and when its files change")
+	noBuiltin := fs.Bool("no-builtin-signatures", false, "use only the --signatures directories")
 	var es esFlags
 	es.register(fs)
 	fs.Usage = func() {
@@ -202,6 +213,12 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if set["kafka-tls"] {
 		cfg.Kafka.TLS.Enabled = *useTLS
 	}
+	if set["signatures"] {
+		cfg.Signatures = sigDirs
+	}
+	if set["no-builtin-signatures"] {
+		cfg.NoBuiltinSignatures = *noBuiltin
+	}
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
@@ -236,10 +253,12 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	m, err := loadMatcher("")
-	if err != nil {
-		return &exitError{code: exitError_, err: err}
-	}
+	m := matcher.New(nil)
+	src := sources(cfg.Signatures, cfg.NoBuiltinSignatures)
+	// Watched: signatures may be added later, and a ConfigMap may carry
+	// them without their examples.
+	src.AllowEmpty, src.ExamplesOptional = true, true
+	reloader := &matcher.Reloader{M: m, Sources: src, Log: log}
 	up, err := loadUpstream(cfg.UpstreamIndex)
 	if err != nil {
 		return &exitError{code: exitError_, err: err}
@@ -248,6 +267,11 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := kafka.NewMetrics(reg)
+	sigMetrics := newSignatureMetrics(reg)
+	reloader.Loaded, reloader.Failed = sigMetrics.loaded, sigMetrics.failed
+	if _, err := reloader.Load(); err != nil {
+		return &exitError{code: exitError_, err: err}
+	}
 	kcfg := kafka.Config{
 		Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.Topic, GroupID: cfg.Kafka.Group, Dialer: dialer,
 		StartOffset: startOffset, Logger: log, Metrics: metrics,
@@ -308,6 +332,10 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if notifier != nil {
 		go notifier.Run(ctx)
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go reloader.Run(ctx, hup) //nolint:errcheck // watching is best effort; SIGHUP still works
 	log.Info("consuming", "brokers", cfg.Kafka.Brokers, "topic", cfg.Kafka.Topic, "group", cfg.Kafka.Group, "output", cfg.Output)
 	runErr := consumer.Run(ctx)
 	if sink != nil {
@@ -411,3 +439,35 @@ func serveMetrics(addr string, reg *prometheus.Registry, c *kafka.Consumer, log 
 	log.Info("metrics listening", "addr", ln.Addr().String())
 	return srv, nil
 }
+
+// signatureMetrics expose the knowledge base: how many signatures are in
+// use, which set (its hash, as an info metric), and failed reloads.
+type signatureMetrics struct {
+	loadedN  prometheus.Gauge
+	info     *prometheus.GaugeVec
+	failures prometheus.Counter
+	hash     string
+}
+
+func newSignatureMetrics(reg prometheus.Registerer) *signatureMetrics {
+	m := &signatureMetrics{
+		loadedN: prometheus.NewGauge(prometheus.GaugeOpts{Name: "oopsflow_signatures_loaded", Help: "Signatures in the knowledge base in use."}),
+		info: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "oopsflow_signatures_info",
+			Help: "The knowledge base in use: 1 for the hash of its files (alert when replicas differ)."}, []string{"hash"}),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "oopsflow_signatures_reload_failures_total",
+			Help: "Reloads of the knowledge base rejected (the set in use stays); the log names the file and field."}),
+	}
+	reg.MustRegister(m.loadedN, m.info, m.failures)
+	return m
+}
+
+func (m *signatureMetrics) loaded(set *matcher.Set) {
+	m.loadedN.Set(float64(len(set.Signatures)))
+	if m.hash != "" && m.hash != set.Hash {
+		m.info.DeleteLabelValues(m.hash)
+	}
+	m.hash = set.Hash
+	m.info.WithLabelValues(set.Hash).Set(1)
+}
+
+func (m *signatureMetrics) failed(error) { m.failures.Inc() }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -140,4 +141,112 @@ func TestConsumeUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errs)
 		}
 	}
+}
+
+// A user signature written into a consumer's signature directory is used
+// within seconds; a broken file leaves the set in use working and moves
+// the failure metric.
+func TestConsumeReloadsSignatures(t *testing.T) {
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "syslog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	srv := estest.New("8.15.0")
+	defer srv.Close()
+	report, err := os.ReadFile(examples + "netfs-rreq-unlock-xa-retry/aks-node-1075.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The report under a host name of our choosing, then a line far ahead
+	// in log time that closes it.
+	produce := func(host string) {
+		t.Helper()
+		w := &kafkago.Writer{Addr: kafkago.TCP(kc.ListenAddrs()...), Topic: "syslog", Balancer: &kafkago.Hash{}, BatchTimeout: 5 * time.Millisecond}
+		defer w.Close()
+		var msgs []kafkago.Message
+		for _, l := range strings.Split(strings.TrimSpace(string(report)), "\n") {
+			msgs = append(msgs, kafkago.Message{Key: []byte(host), Value: []byte(strings.Replace(l, "aks-nodepool1-38117407-vmss000004", host, 1))})
+		}
+		if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "examples"), 0o755)
+	for _, f := range []string{"aks-node-1075.log", "nvme-null-deref.log"} {
+		b, _ := os.ReadFile(examples + "netfs-rreq-unlock-xa-retry/" + f)
+		os.WriteFile(filepath.Join(dir, "examples", f), b, 0o644)
+	}
+	sig := func(id, function string) string {
+		return "id: " + id + "\nname: \"" + id + " (a user's signature)\"\ndescription: a known issue of this fleet\ncategory: filesystem\nseverity: 6\nversion: 1\nreferences: []\nremediation: upgrade the node kernel\nmatch:\n  - name: by function\n    require:\n      - {field: ip.function, equals: " + function + "}\nexamples:\n  - file: examples/aks-node-1075.log\n    expect: " + map[bool]string{true: "match", false: "no_match"}[function == "netfs_rreq_unlock"] + "\n  - file: examples/nvme-null-deref.log\n    expect: no_match\n"
+	}
+	os.WriteFile(filepath.Join(dir, "other-bug.yaml"), []byte(sig("other-bug", "no_such_function")), 0o644)
+
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"consume", "--brokers", strings.Join(kc.ListenAddrs(), ","), "--topic", "syslog", "--group", "g", "--es-url", srv.URL,
+			"--es-namespace", "reload", "--signatures", dir, "--no-builtin-signatures", "--metrics-addr", addr}, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	metrics := func() string {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s; log:\n%s", what, stderr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	index := elastic.DataStreamPrefix + "reload"
+	ruleOf := func(host string) string {
+		for _, id := range srv.IDs(index) {
+			var d doc
+			if err := json.Unmarshal(srv.Doc(index, id), &d); err == nil && d.Host.Name == host {
+				if d.Rule == nil {
+					return "-"
+				}
+				return d.Rule.ID + "@" + d.Rule.Ruleset
+			}
+		}
+		return ""
+	}
+	waitFor("the metrics", func() bool { return strings.Contains(metrics(), "oopsflow_signatures_loaded 1") })
+	produce("node-before")
+	waitFor("the first document", func() bool { return ruleOf("node-before") != "" })
+	if r := ruleOf("node-before"); r != "-" {
+		t.Fatalf("matched %s before the signature existed", r)
+	}
+	os.WriteFile(filepath.Join(dir, "my-netfs-bug.yaml"), []byte(sig("my-netfs-bug", "netfs_rreq_unlock")), 0o644)
+	waitFor("the reload", func() bool { return strings.Contains(metrics(), "oopsflow_signatures_loaded 2") })
+	produce("node-after")
+	waitFor("the second document", func() bool { return ruleOf("node-after") != "" })
+	if r := ruleOf("node-after"); r != "my-netfs-bug@"+filepath.Base(dir) {
+		t.Fatalf("after the reload: %s", r)
+	}
+	os.WriteFile(filepath.Join(dir, "broken-bug.yaml"), []byte("id: broken-bug\nseverity: [\n"), 0o644)
+	waitFor("the failure metric", func() bool { return strings.Contains(metrics(), "oopsflow_signatures_reload_failures_total 1") })
+	if !strings.Contains(stderr.String(), "broken-bug.yaml") {
+		t.Errorf("the log does not name the broken file:\n%s", stderr.String())
+	}
+	produce("node-broken")
+	waitFor("the third document", func() bool { return ruleOf("node-broken") != "" })
+	if r := ruleOf("node-broken"); r != "my-netfs-bug@"+filepath.Base(dir) {
+		t.Fatalf("after a broken file: %s", r)
+	}
+	cancel()
+	<-done
 }

@@ -591,6 +591,14 @@ func TestDeployKubernetes(t *testing.T) {
 				}
 			}
 			if o.Kind != "Deployment" {
+				// The plugin's Signatures directory is a mounted ConfigMap.
+				for _, text := range configMaps[mountedCM["/fluent-bit/etc/oopsflow"]] {
+					for _, line := range strings.Split(text, "\n") {
+						if f := strings.Fields(line); len(f) == 2 && f[0] == "Signatures" && mountedCM[f[1]] == "" {
+							t.Errorf("%s: Signatures %s is not a mounted ConfigMap", o.Metadata.Name, f[1])
+						}
+					}
+				}
 				continue
 			}
 			if c.LivenessProbe == nil || c.ReadinessProbe == nil {
@@ -610,8 +618,16 @@ func TestDeployKubernetes(t *testing.T) {
 			if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := loadConsumeConfig(f); err != nil {
+			cfg, err := loadConsumeConfig(f)
+			if err != nil {
 				t.Errorf("the consumer rejects ConfigMap %s: %v", cm, err)
+			} else if len(cfg.Signatures) == 0 {
+				t.Errorf("the consumer loads no user signatures")
+			}
+			for _, dir := range cfg.Signatures {
+				if mountedCM[dir] == "" {
+					t.Errorf("signatures %s: no ConfigMap mounted there", dir)
+				}
 			}
 		}
 	}

@@ -4,7 +4,7 @@
 //	oopsflow scan [flags] [FILE...|-]     files or stdin -> table, NDJSON or Elasticsearch
 //	oopsflow setup --es-url URL           templates, lifecycle and Kibana dashboards
 //	oopsflow consume --brokers ... --topic ...   Kafka consumer group
-//	oopsflow rules lint|test|list         the knowledge base
+//	oopsflow rules lint|test|list|new|init the knowledge base
 //	oopsflow gen [flags]                  realistic fleet syslog for demos and benchmarks
 //	oopsflow version
 package main
@@ -58,6 +58,9 @@ Usage:
   oopsflow rules lint [--signatures DIR]   validate the knowledge base
   oopsflow rules test [--signatures DIR]   run every signature's examples
   oopsflow rules list [--signatures DIR]   list known issues
+  oopsflow rules new --from FILE [--report N] --id ID [-o DIR]
+                                          draft a signature from a crash in a log
+  oopsflow rules init DIR                 lay out a signatures repository (README, schema, CI)
   oopsflow upstream sync [-o FILE]     download syzbot's bug lists: link reports to upstream fixes
   oopsflow gen [flags]                 write realistic fleet syslog
   oopsflow version
@@ -119,7 +122,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "scan":
 		err = scanCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "rules":
-		err = rulesCmd(ctx, args[1:], stdout, stderr)
+		err = rulesCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "gen":
 		err = genCmd(ctx, args[1:], stdout, stderr)
 	case "setup":

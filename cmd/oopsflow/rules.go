@@ -14,11 +14,17 @@ import (
 	"github.com/oopsflow/oopsflow/signatures"
 )
 
-func rulesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func rulesCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageErr("rules: want lint, test or list")
+		return usageErr("rules: want lint, test, list, new or init")
 	}
 	sub := args[0]
+	switch sub {
+	case "new":
+		return rulesNew(ctx, args[1:], stdin, stdout, stderr)
+	case "init":
+		return rulesInit(args[1:], stdout, stderr)
+	}
 	fl := flag.NewFlagSet("rules "+sub, flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	dir := fl.String("signatures", "", "knowledge base directory (default: the built-in signatures)")
@@ -79,5 +85,5 @@ func rulesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return nil
 	}
-	return usageErr("rules: unknown subcommand %q (want lint, test or list)", sub)
+	return usageErr("rules: unknown subcommand %q (want lint, test, list, new or init)", sub)
 }

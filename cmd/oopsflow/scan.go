@@ -38,7 +38,8 @@ type scanFlags struct {
 	format       string
 	host         string
 	failOn       string
-	sigDir       string
+	sigDirs      stringList
+	noBuiltin    bool
 	progress     string
 	stats        bool
 	maxLines     int
@@ -65,7 +66,8 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.StringVar(&f.format, "format", "", "standard output: table (default on a terminal), ndjson (default otherwise: one document per line), json (an array); with --output elasticsearch only table prints")
 	fs.StringVar(&f.host, "host", "", "host name for lines that carry none (console logs, dmesg, kmsg); lines in no syslog format are then read as that host's console")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 3 when a report is found: 'known' (a known issue matched) or 'any'")
-	fs.StringVar(&f.sigDir, "signatures", "", "knowledge base directory to use instead of the built-in signatures")
+	fs.Var(&f.sigDirs, "signatures", "knowledge base directory, added to the built-in signatures (repeatable; a signature with a built-in id replaces it)")
+	fs.BoolVar(&f.noBuiltin, "no-builtin-signatures", false, "use only the --signatures directories")
 	fs.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (when stderr is a terminal), always, never")
 	fs.BoolVar(&f.stats, "stats", false, "print counters to stderr at the end")
 	fs.IntVar(&f.maxLines, "max-report-lines", d.MaxLines, "lines per report before it is closed as max_lines")
@@ -117,7 +119,7 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		inputs = []string{"-"}
 	}
 
-	m, err := loadMatcher(f.sigDir)
+	m, err := loadMatcher(f.sigDirs, f.noBuiltin)
 	if err != nil {
 		return &exitError{code: exitError_, err: err}
 	}
@@ -326,18 +328,32 @@ func scanInput(ctx context.Context, p *pipeline.Pipeline, name string, stdin io.
 	return cut, nil
 }
 
-func loadMatcher(dir string) (*matcher.Matcher, error) {
-	var sigs []*matcher.Signature
-	var err error
-	if dir != "" {
-		sigs, err = matcher.LoadDir(dir)
-	} else {
-		sigs, err = matcher.Load(signatures.FS)
-	}
+// sources is the knowledge base of a front end: the built-in signatures
+// (unless noBuiltin) and the user directories.
+func sources(dirs []string, noBuiltin bool) matcher.Sources {
+	return matcher.Sources{Builtin: signatures.FS, NoBuiltin: noBuiltin, Dirs: dirs}
+}
+
+func loadMatcher(dirs []string, noBuiltin bool) (*matcher.Matcher, error) {
+	set, err := matcher.LoadSet(sources(dirs, noBuiltin))
 	if err != nil {
-		return nil, fmt.Errorf("knowledge base: %w", err)
+		return nil, err
 	}
-	return matcher.New(sigs), nil
+	return matcher.New(set.Signatures), nil
+}
+
+// stringList is a repeatable string flag (also "a,b").
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
 }
 
 func isTerminal(x any) bool {

@@ -101,6 +101,9 @@ type Rule struct {
 	Reference   []string `json:"reference"`
 	Category    string   `json:"category"`
 	Version     string   `json:"version"`
+	// Ruleset is where the signature came from: "builtin", or the name of
+	// the user directory that holds it.
+	Ruleset string `json:"ruleset,omitempty"`
 }
 
 // Oops holds everything kernel-specific.
@@ -308,6 +311,7 @@ func Build(r *assemble.Report, o *oops.Oops, m matcher.Result, src Source, now t
 			Reference:   s.References,
 			Category:    s.Category,
 			Version:     strconv.Itoa(s.Version),
+			Ruleset:     s.Ruleset,
 		}
 		d.Oops.Match = Match{
 			Status:      "known",

@@ -37,6 +37,11 @@ type Config struct {
 	// UpstreamIndex is the syzbot bug index (oopsflow upstream sync): a
 	// file, auto (the default file if it exists) or off.
 	UpstreamIndex string
+	// Signatures are user knowledge base directories, added to the
+	// built-in signatures (NoBuiltinSignatures: instead of them), reloaded
+	// when their files change.
+	Signatures          []string
+	NoBuiltinSignatures bool
 }
 
 // Defaults of the plugin's keys.
@@ -102,6 +107,14 @@ func ParseConfig(get func(key string) string) (Config, error) {
 	cfg.Webhook, cfg.AlertsConfig = get("Webhook"), get("Alerts_Config")
 	if cfg.UpstreamIndex = get("Upstream_Index"); cfg.UpstreamIndex == "" {
 		cfg.UpstreamIndex = "auto"
+	}
+	cfg.Signatures = splitList(get("Signatures"))
+	switch v := strings.ToLower(get("No_Builtin_Signatures")); v {
+	case "", "off", "false", "no":
+	case "on", "true", "yes":
+		cfg.NoBuiltinSignatures = true
+	default:
+		return cfg, fmt.Errorf("No_Builtin_Signatures: %q: want on or off", v)
 	}
 	switch cfg.Output {
 	case "":
@@ -233,5 +246,6 @@ func ConfigKeys() []string {
 		"Es_Insecure", "Es_Namespace", "Es_Max_In_Flight", "Es_Request_Timeout", "Dead_Letter", "Host_Key",
 		"Message_Key", "Hostname", "Max_Report_Lines", "Max_Hosts", "Max_Open_Bytes", "Idle", "Wall_Idle",
 		"Retry_Wait", "Max_Pending_Chunks", "Exit_Timeout", "Webhook", "Alerts_Config", "Upstream_Index",
+		"Signatures", "No_Builtin_Signatures",
 	}
 }

@@ -87,6 +87,7 @@ type Instance struct {
 	acked    map[chunkKey]struct{} // acknowledged recently (bounded FIFO)
 	ackOrder []chunkKey
 	seeds    [2]maphash.Seed
+	reloader *matcher.Reloader
 	stop     context.CancelFunc
 	ticker   sync.WaitGroup
 	closed   bool
@@ -133,9 +134,12 @@ func New(cfg Config, log *slog.Logger) (*Instance, error) {
 		pending: map[chunkKey]*chunk{}, acked: map[chunkKey]struct{}{},
 		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 	}
-	sigs, err := matcher.Load(signatures.FS)
-	if err != nil {
-		return nil, fmt.Errorf("knowledge base: %w", err)
+	m := matcher.New(nil)
+	in.reloader = &matcher.Reloader{M: m, Log: log,
+		Sources: matcher.Sources{Builtin: signatures.FS, NoBuiltin: cfg.NoBuiltinSignatures, Dirs: cfg.Signatures, AllowEmpty: true, ExamplesOptional: true}}
+	var err error
+	if _, err = in.reloader.Load(); err != nil {
+		return nil, fmt.Errorf("Signatures: %w", err)
 	}
 	if in.notifier, err = buildNotifier(cfg.Webhook, cfg.AlertsConfig, log); err != nil {
 		return nil, err
@@ -162,12 +166,17 @@ func New(cfg Config, log *slog.Logger) (*Instance, error) {
 	if in.notifier != nil {
 		out = pipeline.Observe(out, in.notifier.Observe)
 	}
-	in.pipe = pipeline.New(cfg.Pipeline, matcher.New(sigs), out)
+	in.pipe = pipeline.New(cfg.Pipeline, m, out)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	in.stop = cancel
 	in.ticker.Add(1)
 	go in.tick(ctx)
+	if len(cfg.Signatures) > 0 {
+		// Fluent Bit owns the signals: the directories are watched.
+		in.ticker.Add(1)
+		go func() { defer in.ticker.Done(); in.reloader.Run(ctx, nil) }() //nolint:errcheck // logged
+	}
 	if in.notifier != nil {
 		in.ticker.Add(1)
 		go func() { defer in.ticker.Done(); in.notifier.Run(ctx) }()

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	debversion "github.com/knqyf263/go-deb-version"
 	rpmversion "github.com/knqyf263/go-rpm-version"
@@ -34,17 +35,26 @@ type Result struct {
 // Known reports whether a known issue matched.
 func (r Result) Known() bool { return r.Signature != nil }
 
-// Matcher classifies reports. It is immutable after New and safe for
-// concurrent use.
+// Matcher classifies reports. It is safe for concurrent use; its signatures
+// can be replaced while it runs (Swap): each Match uses one set from start
+// to end, never a mix.
 type Matcher struct {
-	sigs []*Signature
+	sigs atomic.Pointer[[]*Signature]
 }
 
 // New returns a matcher over the given signatures.
-func New(sigs []*Signature) *Matcher { return &Matcher{sigs: sigs} }
+func New(sigs []*Signature) *Matcher {
+	m := &Matcher{}
+	m.sigs.Store(&sigs)
+	return m
+}
 
-// Signatures returns the loaded signatures.
-func (m *Matcher) Signatures() []*Signature { return m.sigs }
+// Signatures returns the signatures in use.
+func (m *Matcher) Signatures() []*Signature { return *m.sigs.Load() }
+
+// Swap replaces the signatures: reports matched from then on use the new
+// set.
+func (m *Matcher) Swap(sigs []*Signature) { m.sigs.Store(&sigs) }
 
 // Match classifies one parsed report. lines is the report text (context
 // and body) for the "text" field. The best match wins: highest confidence,
@@ -52,7 +62,7 @@ func (m *Matcher) Signatures() []*Signature { return m.sigs }
 func (m *Matcher) Match(o *oops.Oops, lines []string) Result {
 	var best Result
 	bestConds := 0
-	for _, s := range m.sigs {
+	for _, s := range m.Signatures() {
 		for _, p := range s.Match {
 			conf, reasons, ok := p.eval(o, lines)
 			if !ok {
@@ -349,8 +359,9 @@ func parseVersion(scheme, s string) (version, error) {
 
 // SortedIDs returns the signature ids, sorted.
 func (m *Matcher) SortedIDs() []string {
-	ids := make([]string, 0, len(m.sigs))
-	for _, s := range m.sigs {
+	sigs := m.Signatures()
+	ids := make([]string, 0, len(sigs))
+	for _, s := range sigs {
 		ids = append(ids, s.ID)
 	}
 	sort.Strings(ids)

@@ -41,6 +41,9 @@ type Signature struct {
 
 	// File is the path the signature was loaded from.
 	File string `yaml:"-"`
+	// Ruleset names where it came from: "builtin", or the name of the
+	// user directory it was loaded from (rule.ruleset).
+	Ruleset string `yaml:"-"`
 }
 
 // Pattern is one way a known issue shows up: all Require conditions must
@@ -119,21 +122,30 @@ func compileSchema() (*jsonschema.Schema, error) {
 // problem in every file is reported (joined), so a typo is never a silent
 // skip; a knowledge base with any error is not loaded at all.
 func Load(fsys fs.FS) ([]*Signature, error) {
+	sigs, _, err := load(fsys, true)
+	return sigs, err
+}
+
+// load is Load; with examples false a missing example file is a warning
+// (returned) instead of an error: examples are what rules test runs, and a
+// deployment may mount the signatures without them.
+func load(fsys fs.FS, examples bool) ([]*Signature, []string, error) {
 	schema, err := compileSchema()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	files, err := fs.Glob(fsys, "*.yaml")
 	if err != nil {
-		return nil, fmt.Errorf("list signatures: %w", err)
+		return nil, nil, fmt.Errorf("list signatures: %w", err)
 	}
 	more, _ := fs.Glob(fsys, "*.yml")
 	files = append(files, more...)
 	sort.Strings(files)
 	var (
-		sigs []*Signature
-		errs []error
-		ids  = map[string]string{}
+		sigs  []*Signature
+		errs  []error
+		warns []string
+		ids   = map[string]string{}
 	)
 	for _, f := range files {
 		data, err := fs.ReadFile(fsys, f)
@@ -153,15 +165,20 @@ func Load(fsys fs.FS) ([]*Signature, error) {
 		ids[s.ID] = f
 		for i, ex := range s.Examples {
 			if _, err := fs.Stat(fsys, ex.File); err != nil {
-				errs = append(errs, &ValidationError{File: f, Field: fmt.Sprintf("/examples/%d/file", i), Reason: fmt.Sprintf("example %s: %v", ex.File, err)})
+				e := &ValidationError{File: f, Field: fmt.Sprintf("/examples/%d/file", i), Reason: fmt.Sprintf("example %s: %v", ex.File, err)}
+				if examples {
+					errs = append(errs, e)
+				} else {
+					warns = append(warns, e.Error()+" (rules test needs it)")
+				}
 			}
 		}
 		sigs = append(sigs, s)
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, nil, errors.Join(errs...)
 	}
-	return sigs, nil
+	return sigs, warns, nil
 }
 
 // parseSignature validates one file against the JSON Schema, then decodes it
@@ -250,23 +267,31 @@ func schemaError(file string, ve *jsonschema.ValidationError) error {
 	return &ValidationError{File: file, Field: loc, Reason: msg}
 }
 
+// ErrEmpty is the error of a signatures directory with no signature in it.
+var ErrEmpty = errors.New("no signature (*.yaml) in it")
+
 // LoadDir loads the signatures of a directory (see Load). A directory that
 // does not exist, is not a directory, or holds no signature is an error: a
 // mistyped path must not run with an empty knowledge base.
 func LoadDir(dir string) ([]*Signature, error) {
+	sigs, _, err := loadDir(dir, true)
+	return sigs, err
+}
+
+func loadDir(dir string, examples bool) ([]*Signature, []string, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("signatures directory: %w", err)
+		return nil, nil, fmt.Errorf("signatures directory: %w", err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("signatures directory %s: not a directory", dir)
+		return nil, nil, fmt.Errorf("signatures directory %s: not a directory", dir)
 	}
-	sigs, err := Load(os.DirFS(dir))
+	sigs, warns, err := load(os.DirFS(dir), examples)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(sigs) == 0 {
-		return nil, fmt.Errorf("signatures directory %s: no signature (*.yaml) in it", dir)
+		return nil, nil, fmt.Errorf("signatures directory %s: %w", dir, ErrEmpty)
 	}
-	return sigs, nil
+	return sigs, warns, nil
 }
