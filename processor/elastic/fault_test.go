@@ -263,3 +263,34 @@ func TestWriteHonoursItsDeadline(t *testing.T) {
 		t.Fatal("a write with a done context took a document while full")
 	}
 }
+
+// When a destination error lasts past the deadline, the error names what
+// to change: the privilege or the cluster setting.
+func TestDestinationErrorsNameTheFix(t *testing.T) {
+	for _, tc := range []struct {
+		fault estest.ItemFault
+		want  string
+	}{
+		{estest.ItemFault{Status: 403, Type: "security_exception", Reason: "action [indices:admin/auto_create] is unauthorized for user [writer] with effective roles [oopsflow_writer] on indices [logs-kernel.oops-default]"}, "auto_configure"},
+		{estest.ItemFault{Status: 404, Type: "index_not_found_exception", Reason: "no such index [logs-kernel.oops-default] and [action.auto_create_index] ([-*]) doesn't match"}, "+logs-kernel.oops-*"},
+		{estest.ItemFault{Status: 429, Type: "cluster_block_exception", Reason: "index [.ds-logs-kernel.oops-default] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block]"}, "flood-stage"},
+	} {
+		srv := estest.New("8.15.0")
+		tc.fault.Count = 1 << 30
+		srv.FailItems(tc.fault)
+		s, err := NewSink(testConfig(srv, &recorder{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dn := newDones(t)
+		writeAll(t, s, docs(3, "h"), dn)
+		err = s.Close(ctxT(t, 500*time.Millisecond))
+		srv.Close()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v", tc.fault.Type, err)
+		}
+		if st := s.Stats(); st.DeadLettered != 0 {
+			t.Errorf("%s: dead-lettered %d", tc.fault.Type, st.DeadLettered)
+		}
+	}
+}

@@ -210,6 +210,9 @@ func ImportDashboards(ctx context.Context, kb KibanaConfig, ndjson []byte) (int,
 	if err != nil {
 		return 0, err
 	}
+	if err := checkKibanaVersion(ctx, hc, kb, ndjson); err != nil {
+		return 0, err
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("cannot reach Kibana at %s: %w", Redact(kb.URL), err)
@@ -263,4 +266,84 @@ func kibanaClient(kb KibanaConfig) (*http.Client, error) {
 		tr.TLSClientConfig = cfg
 	}
 	return &http.Client{Transport: tr, Timeout: 60 * time.Second}, nil
+}
+
+// MinKibana is the oldest Kibana that can import a saved objects export:
+// the highest migration version of its objects (Kibana refuses objects
+// from a newer version than its own).
+func MinKibana(ndjson []byte) string {
+	best := ""
+	for _, line := range bytes.Split(ndjson, []byte("\n")) {
+		var o struct {
+			Core string `json:"coreMigrationVersion"`
+			Type string `json:"typeMigrationVersion"`
+		}
+		if json.Unmarshal(line, &o) != nil {
+			continue
+		}
+		for _, v := range []string{o.Core, o.Type} {
+			if v != "" && (best == "" || compareVersion(v, best) > 0) {
+				best = v
+			}
+		}
+	}
+	return best
+}
+
+// compareVersion compares dotted release numbers (8.9.0, 8.15.1).
+func compareVersion(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(strings.TrimFunc(as[i], func(r rune) bool { return r < '0' || r > '9' }))
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(strings.TrimFunc(bs[i], func(r rune) bool { return r < '0' || r > '9' }))
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// checkKibanaVersion asks Kibana its version (GET /api/status) and refuses
+// to import into one older than the export needs, saying what is needed.
+// A Kibana that does not say (status hidden from this user) is tried.
+func checkKibanaVersion(ctx context.Context, hc *http.Client, kb KibanaConfig, ndjson []byte) error {
+	need := MinKibana(ndjson)
+	if need == "" {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(kb.URL, "/")+"/api/status", nil)
+	if err != nil {
+		return fmt.Errorf("kibana status: %w", err)
+	}
+	switch {
+	case kb.APIKey != "":
+		req.Header.Set("Authorization", "ApiKey "+kb.APIKey)
+	case kb.Username != "":
+		req.SetBasicAuth(kb.Username, kb.Password)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach Kibana at %s: %w", Redact(kb.URL), err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Version struct {
+			Number string `json:"number"`
+		} `json:"version"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st) != nil || st.Version.Number == "" {
+		return nil
+	}
+	if compareVersion(st.Version.Number, need) < 0 {
+		return fmt.Errorf("kibana %s is too old for oopsflow's dashboards: they need Kibana %s or later (upgrade Kibana, or run setup without --kibana-url to install only the Elasticsearch side)", st.Version.Number, need)
+	}
+	return nil
 }

@@ -99,3 +99,27 @@ func shippedObjects() int {
 	}
 	return n
 }
+
+// Kibana's version is checked before the import: an older Kibana than the
+// export's objects need is refused with what is needed.
+func TestKibanaTooOld(t *testing.T) {
+	if got := MinKibana(dashboards.KernelOops); got != "8.9.0" {
+		t.Fatalf("the export needs Kibana %q, want 8.9.0", got)
+	}
+	old := estest.New("8.8.2")
+	defer old.Close()
+	_, err := ImportDashboards(ctxT(t, 10*time.Second), KibanaConfig{URL: old.URL}, dashboards.KernelOops)
+	if err == nil || !strings.Contains(err.Error(), "8.8.2 is too old") || !strings.Contains(err.Error(), "8.9.0 or later") {
+		t.Fatalf("kibana 8.8.2: %v", err)
+	}
+	if old.SavedObjects() != 0 {
+		t.Fatal("objects imported into a Kibana too old for them")
+	}
+	for _, v := range []string{"8.9.0", "8.19.3", "9.1.0"} {
+		srv := estest.New(v)
+		if _, err := ImportDashboards(ctxT(t, 10*time.Second), KibanaConfig{URL: srv.URL}, dashboards.KernelOops); err != nil {
+			t.Errorf("kibana %s: %v", v, err)
+		}
+		srv.Close()
+	}
+}

@@ -327,7 +327,11 @@ func NewSink(cfg Config) (*Sink, error) {
 		FlushBytes:    cfg.FlushBytes,
 		FlushInterval: cfg.FlushInterval,
 		OnError: func(_ context.Context, err error) {
-			s.noteErr(err.Error())
+			// A request cut by our own deadline says nothing new: keep the
+			// error that made the documents wait.
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) || s.LastError() == "" {
+				s.noteErr(err.Error())
+			}
 			s.log.Warn("elasticsearch bulk request failed; items will be retried", "err", err)
 		},
 	})
@@ -445,7 +449,33 @@ func (s *Sink) Write(ctx context.Context, d *document.Document, done func(error)
 
 func (s *Sink) lastErrSuffix() string {
 	if e := s.LastError(); e != "" {
+		if h := Hint(e); h != "" {
+			return "; last error: " + e + " (" + h + ")"
+		}
 		return "; last error: " + e
+	}
+	return ""
+}
+
+// Hint says what to change for an error about the destination: the
+// privilege the writer lacks, the cluster setting in the way.
+func Hint(reason string) string {
+	r := strings.ToLower(reason)
+	switch {
+	case strings.Contains(r, "auto_create") && strings.Contains(r, "unauthorized"):
+		return "the writer cannot create the data stream: grant it auto_configure and create_doc on logs-kernel.oops-* (docs/troubleshooting.md)"
+	case strings.Contains(r, "security_exception") || strings.Contains(r, "unauthorized for") || strings.HasPrefix(r, "403"):
+		return "the writer lacks a privilege: it needs create_doc and auto_configure on logs-kernel.oops-* (docs/troubleshooting.md)"
+	case strings.Contains(r, "index_not_found") && strings.Contains(r, "auto_create_index"):
+		return "the cluster does not auto-create logs-kernel.oops-*: add +logs-kernel.oops-* to action.auto_create_index, and run oopsflow setup (the index template allows auto-creation)"
+	case strings.Contains(r, "index_not_found"):
+		return "the data stream does not exist and was not created: run oopsflow setup, and check action.auto_create_index"
+	case strings.Contains(r, "cluster_block") && strings.Contains(r, "flood"):
+		return "the cluster blocks writes: a disk passed the flood-stage watermark; free space, the block lifts by itself"
+	case strings.Contains(r, "cluster_block"):
+		return "the cluster or index blocks writes (read-only): see index.blocks.write and cluster.blocks.read_only"
+	case strings.HasPrefix(r, "429") || strings.Contains(r, "es_rejected_execution"):
+		return "Elasticsearch is overloaded (429): it will be retried; lower the in-flight bound or add capacity if it lasts"
 	}
 	return ""
 }
