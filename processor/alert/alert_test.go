@@ -396,3 +396,144 @@ func TestUpstreamInAlerts(t *testing.T) {
 		}
 	}
 }
+
+// amAlert is one alert of an Alertmanager POST.
+type amAlert struct {
+	Labels       map[string]string `json:"labels"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+}
+
+// Alertmanager receivers get what Prometheus would send: active alerts
+// again every resend_interval with endsAt four intervals ahead, a
+// resolution when the group goes quiet, and a link to the reports; other
+// receivers are not sent the resends.
+func TestAlertmanagerResendAndResolve(t *testing.T) {
+	am, hook := &sink{}, &sink{}
+	amSrv, hookSrv := httptest.NewServer(am), httptest.NewServer(hook)
+	defer amSrv.Close()
+	defer hookSrv.Close()
+	clk := &clock{now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	n := New(Config{
+		GroupWait: 30 * time.Second, ResendInterval: time.Minute, ResolveAfter: 10 * time.Minute,
+		KibanaURL: "https://kibana.example:5601",
+		Receivers: []Receiver{&Alertmanager{ID: "am", URL: amSrv.URL}, &Webhook{ID: "w", URL: hookSrv.URL}},
+		Delivery:  fastDelivery(), Now: clk.Now,
+	})
+	defer n.Close(context.Background())
+	n.Observe(doc("h1", "netfs-rreq-unlock-xa-retry", "fp", 8))
+	n.Tick(clk.add(30 * time.Second))
+	waitFor(t, "the first notification", func() bool { return len(am.received()) == 1 && len(hook.received()) == 1 })
+	decode := func(i int) amAlert {
+		var as []amAlert
+		if err := json.Unmarshal(am.received()[i], &as); err != nil || len(as) != 1 {
+			t.Fatalf("alertmanager body %d: %v %s", i, err, am.received()[i])
+		}
+		return as[0]
+	}
+	first := decode(0)
+	if want := clk.Now().Add(4 * time.Minute); !first.EndsAt.Equal(want) {
+		t.Errorf("endsAt %s, want %s", first.EndsAt, want)
+	}
+	if !strings.HasPrefix(first.GeneratorURL, "https://kibana.example:5601/app/discover#/?") || !strings.Contains(first.GeneratorURL, "netfs-rreq-unlock-xa-retry") {
+		t.Errorf("generatorURL %q", first.GeneratorURL)
+	}
+	// Still active: resent every minute, to Alertmanager only.
+	for i := 1; i <= 3; i++ {
+		n.Tick(clk.add(time.Minute))
+		waitFor(t, "a resend", func() bool { return len(am.received()) == i+1 })
+		if a := decode(i); !a.EndsAt.Equal(clk.Now().Add(4*time.Minute)) || a.Labels["host"] != "h1" {
+			t.Errorf("resend %d: %+v", i, a)
+		}
+	}
+	if len(hook.received()) != 1 {
+		t.Fatalf("the webhook got %d notifications, want 1", len(hook.received()))
+	}
+	// Quiet for resolve_after: one resolution, endsAt now; then silence.
+	n.Tick(clk.add(10 * time.Minute))
+	waitFor(t, "the resolution", func() bool { return len(am.received()) == 5 })
+	if a := decode(4); !a.EndsAt.Equal(clk.Now()) {
+		t.Errorf("resolution endsAt %s, want %s", a.EndsAt, clk.Now())
+	}
+	for i := 0; i < 5; i++ {
+		n.Tick(clk.add(time.Minute))
+	}
+	time.Sleep(50 * time.Millisecond)
+	if len(am.received()) != 5 {
+		t.Fatalf("%d posts after the resolution", len(am.received())-5)
+	}
+	// A new report fires it again.
+	n.Observe(doc("h2", "netfs-rreq-unlock-xa-retry", "fp", 8))
+	n.Tick(clk.add(5 * time.Minute))
+	waitFor(t, "firing again", func() bool { return len(am.received()) == 6 })
+	if a := decode(5); !a.EndsAt.After(clk.Now()) {
+		t.Errorf("firing again: endsAt %s", a.EndsAt)
+	}
+}
+
+// Webhooks are signed per Standard Webhooks: the id is the same on every
+// retry, the verifier checks the signature and the time window.
+func TestStandardWebhookSignature(t *testing.T) {
+	s := &sink{answers: []func(http.ResponseWriter){func(w http.ResponseWriter) { w.WriteHeader(503) }}}
+	var ids []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ids = append(ids, r.Header.Get(HeaderID))
+		mu.Unlock()
+		s.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	secret := []byte("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	deliverOne(t, &Webhook{ID: "w", URL: srv.URL, Secret: secret}, fastDelivery())
+	mu.Lock()
+	if len(ids) != 2 || ids[0] == "" || ids[0] != ids[1] {
+		t.Fatalf("webhook-id over a retry: %q", ids)
+	}
+	mu.Unlock()
+	h, b := s.headers[0], s.received()[0]
+	if !strings.HasPrefix(h.Get(HeaderStdSignature), "v1,") {
+		t.Fatalf("webhook-signature %q", h.Get(HeaderStdSignature))
+	}
+	now := time.Now()
+	if err := VerifyRequest(secret, h, b, now, 0); err != nil {
+		t.Fatalf("a good request: %v", err)
+	}
+	for name, err := range map[string]error{
+		"wrong secret":    VerifyRequest([]byte("whsec_b3RoZXI="), h, b, now, 0),
+		"changed body":    VerifyRequest(secret, h, append(b, ' '), now, 0),
+		"replayed late":   VerifyRequest(secret, h, b, now.Add(6*time.Minute), 0),
+		"from the future": VerifyRequest(secret, h, b, now.Add(-6*time.Minute), 0),
+	} {
+		if err == nil {
+			t.Errorf("%s verified", name)
+		}
+	}
+	// The reference example of the Standard Webhooks specification.
+	ref := http.Header{}
+	ref.Set(HeaderID, "msg_p5jXN8AQM9LWM0D4loKWxJek")
+	ref.Set(HeaderStdTimestamp, "1614265330")
+	ref.Set(HeaderStdSignature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+	if err := VerifyRequest([]byte("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), ref, []byte(`{"test": 2432232314}`), time.Unix(1614265330, 0), 0); err != nil {
+		t.Errorf("the specification's example: %v", err)
+	}
+}
+
+// urls makes one Alertmanager receiver per member; bad values name the field.
+func TestAlertsConfigMembersAndBounds(t *testing.T) {
+	f := FileConfig{Receivers: []ReceiverConfig{{Type: "alertmanager", URLs: []string{"http://am-0:9093", "http://am-1:9093"}}}}
+	cfg, err := f.Build()
+	if err != nil || len(cfg.Receivers) != 2 || cfg.Receivers[0].Name() == cfg.Receivers[1].Name() {
+		t.Fatalf("members: %v %d", err, len(cfg.Receivers))
+	}
+	for _, bad := range []FileConfig{
+		{Receivers: []ReceiverConfig{{Type: "webhook", URLs: []string{"http://x"}}}},
+		{ResendInterval: -time.Second},
+		{KibanaURL: "kibana:5601"},
+	} {
+		if _, err := bad.Build(); err == nil {
+			t.Errorf("accepted: %+v", bad)
+		}
+	}
+}

@@ -14,6 +14,9 @@ type FileConfig struct {
 	GroupWait      time.Duration    `yaml:"group_wait"`
 	GroupInterval  time.Duration    `yaml:"group_interval"`
 	RepeatInterval time.Duration    `yaml:"repeat_interval"`
+	ResendInterval time.Duration    `yaml:"resend_interval"` // Alertmanager receivers (default 1m)
+	ResolveAfter   time.Duration    `yaml:"resolve_after"`   // Alertmanager receivers (default 1h)
+	KibanaURL      string           `yaml:"kibana_url"`      // generatorURL links to Discover
 	MinSeverity    int              `yaml:"min_severity"`
 	Known          *bool            `yaml:"known"`   // default true
 	Unknown        *bool            `yaml:"unknown"` // default true
@@ -35,6 +38,7 @@ type ReceiverConfig struct {
 	Type        string            `yaml:"type"` // webhook, slack, alertmanager, template
 	Name        string            `yaml:"name"`
 	URL         string            `yaml:"url"`
+	URLs        []string          `yaml:"urls"` // alertmanager: every member of an HA cluster
 	URLEnv      string            `yaml:"url_env"`
 	URLFile     string            `yaml:"url_file"`
 	SecretEnv   string            `yaml:"secret_env"`
@@ -69,7 +73,19 @@ func secret(direct, env, file, what string) (string, error) {
 
 // Build resolves secrets and returns the notifier configuration.
 func (f *FileConfig) Build() (Config, error) {
-	cfg := Config{GroupWait: f.GroupWait, GroupInterval: f.GroupInterval, RepeatInterval: f.RepeatInterval}
+	cfg := Config{GroupWait: f.GroupWait, GroupInterval: f.GroupInterval, RepeatInterval: f.RepeatInterval,
+		ResendInterval: f.ResendInterval, ResolveAfter: f.ResolveAfter, KibanaURL: f.KibanaURL}
+	for name, d := range map[string]time.Duration{"group_wait": f.GroupWait, "group_interval": f.GroupInterval,
+		"repeat_interval": f.RepeatInterval, "resend_interval": f.ResendInterval, "resolve_after": f.ResolveAfter, "timeout": f.Timeout} {
+		if d < 0 {
+			return cfg, fmt.Errorf("alerts: %s %s: want a positive duration (or leave it out for the default)", name, d)
+		}
+	}
+	if f.KibanaURL != "" {
+		if u, err := url.Parse(f.KibanaURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return cfg, fmt.Errorf("alerts: kibana_url %q: want http(s)://host:port", f.KibanaURL)
+		}
+	}
 	cfg.Policy.MinSeverity = f.MinSeverity
 	cfg.Policy.IgnoreKnown = f.Known != nil && !*f.Known
 	cfg.Policy.IgnoreUnknown = f.Unknown != nil && !*f.Unknown
@@ -93,6 +109,27 @@ func (f *FileConfig) Build() (Config, error) {
 		cfg.Delivery.Client = newClient(f.Timeout)
 	}
 	for i, rc := range f.Receivers {
+		if len(rc.URLs) > 0 {
+			if rc.Type != "alertmanager" || rc.URL != "" || rc.URLEnv != "" || rc.URLFile != "" {
+				return cfg, fmt.Errorf("alerts: receiver %d: urls is for alertmanager receivers, instead of url", i+1)
+			}
+			// One receiver per member: each gets every alert, as from
+			// Prometheus, and fails or succeeds on its own.
+			for j, u := range rc.URLs {
+				member := rc
+				member.URLs, member.URL = nil, u
+				if member.Name == "" {
+					member.Name = fmt.Sprintf("alertmanager-%d", i+1)
+				}
+				member.Name = fmt.Sprintf("%s-%d", member.Name, j+1)
+				r, err := member.build(i)
+				if err != nil {
+					return cfg, err
+				}
+				cfg.Receivers = append(cfg.Receivers, r)
+			}
+			continue
+		}
 		r, err := rc.build(i)
 		if err != nil {
 			return cfg, err

@@ -13,6 +13,13 @@
 //     notified again at most every repeat_interval;
 //   - a group with no report for repeat_interval is forgotten.
 //
+// Alertmanager receivers get alerts the way Prometheus sends them: while a
+// group is active (a report in the last resolve_after), its alerts are
+// sent again every resend_interval with endsAt four intervals ahead, so
+// they stay firing while reports come and resolve on their own when they
+// stop or when oopsflow is gone; when a group goes quiet they are sent
+// once more, resolved.
+//
 // Delivery is asynchronous, per receiver: rate-limited, retried with
 // backoff honouring Retry-After, given up after a bound and counted. Feed
 // the notifier only documents that are durable (the pipeline does when an
@@ -22,10 +29,14 @@ package alert
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +68,20 @@ type Alert struct {
 	LastSeen  time.Time
 	Sample    *document.Document // the first report of the group
 	Repeat    bool               // not the group's first notification
+	// ID identifies this notification, the same on every retry of it
+	// (webhook-id): receivers deduplicate on it.
+	ID string
+	// Resolved is set on the notification that a quiet group ended
+	// (Alertmanager receivers only).
+	Resolved bool
+	// EndsAt is when Alertmanager resolves the alerts unless sent again.
+	EndsAt time.Time
+	// GeneratorURL links to the group's reports in Kibana, when the
+	// Kibana URL is configured.
+	GeneratorURL string
+	// ActiveHosts are the hosts of Hosts with a report in the last
+	// ResolveAfter: Alertmanager keeps only their alerts firing.
+	ActiveHosts []string
 }
 
 // Summary is a one-line human summary.
@@ -125,11 +150,21 @@ type Config struct {
 	GroupInterval  time.Duration // default 5m
 	RepeatInterval time.Duration // default 4h
 	MaxHosts       int           // hosts listed in a notification (default 10)
-	Policy         Policy
-	Receivers      []Receiver
-	Delivery       Delivery
-	Now            func() time.Time // default time.Now
-	Logger         *slog.Logger
+	// ResendInterval is how often active alerts are sent to Alertmanager
+	// receivers again (default 1m, Prometheus' resend_delay); EndsAt is
+	// four of them ahead.
+	ResendInterval time.Duration
+	// ResolveAfter is how long a group stays active after its last report
+	// (default 1h); then Alertmanager receivers get it resolved.
+	ResolveAfter time.Duration
+	// KibanaURL, when set, makes GeneratorURL a Kibana Discover link to
+	// the group's reports.
+	KibanaURL string
+	Policy    Policy
+	Receivers []Receiver
+	Delivery  Delivery
+	Now       func() time.Time // default time.Now
+	Logger    *slog.Logger
 }
 
 // Notifier groups documents and hands notifications to the receivers.
@@ -145,6 +180,10 @@ type Notifier struct {
 type group struct {
 	alert     Alert
 	hosts     map[string]time.Time
+	observed  time.Time // wall clock of the last report
+	resent    time.Time // last send to Alertmanager receivers
+	resolved  bool      // the resolved notification was sent
+	sends     int       // notifications sent, for their ids
 	due       time.Time // next notification; zero when nothing to send
 	lastSent  time.Time
 	sentHosts int
@@ -165,6 +204,12 @@ func New(cfg Config) *Notifier {
 	}
 	if cfg.MaxHosts <= 0 {
 		cfg.MaxHosts = 10
+	}
+	if cfg.ResendInterval <= 0 {
+		cfg.ResendInterval = time.Minute
+	}
+	if cfg.ResolveAfter <= 0 {
+		cfg.ResolveAfter = time.Hour
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -220,6 +265,7 @@ func (n *Notifier) Observe(d *document.Document) {
 		a.Severity = d.Event.Severity
 	}
 	g.hosts[d.Host.Name] = now
+	g.observed, g.resolved = now, false
 	if d.Host.OS != nil && d.Host.OS.Kernel != "" {
 		a.Kernels[d.Host.OS.Kernel] = d.Oops.Match.FixStatus
 	}
@@ -240,29 +286,60 @@ func (n *Notifier) Observe(d *document.Document) {
 // calls it every second; tests call it with a fake clock.
 func (n *Notifier) Tick(now time.Time) {
 	n.mu.Lock()
-	var due []Alert
+	var due, resend []Alert
 	for key, g := range n.groups {
-		if !g.due.IsZero() && !now.Before(g.due) {
-			due = append(due, n.snapshot(g))
-			g.sent, g.lastSent, g.due = true, now, time.Time{}
+		active := now.Sub(g.observed) < n.cfg.ResolveAfter
+		switch {
+		case !g.due.IsZero() && !now.Before(g.due):
+			due = append(due, n.snapshot(g, now, false))
+			g.sent, g.lastSent, g.due, g.resent = true, now, time.Time{}, now
 			g.sentHosts, g.sentRep = len(g.hosts), g.alert.Reports
 			continue
+		case g.sent && active && now.Sub(g.resent) >= n.cfg.ResendInterval:
+			resend = append(resend, n.snapshot(g, now, false))
+			g.resent = now
+		case g.sent && !active && !g.resolved:
+			resend = append(resend, n.snapshot(g, now, true))
+			g.resolved = true
 		}
-		if g.due.IsZero() && now.Sub(g.lastSent) >= n.cfg.RepeatInterval {
+		if g.due.IsZero() && now.Sub(g.lastSent) >= n.cfg.RepeatInterval && (g.resolved || !n.stateful()) {
 			delete(n.groups, key)
 		}
 	}
 	n.mu.Unlock()
 	sort.Slice(due, func(i, j int) bool { return due[i].Key < due[j].Key })
+	sort.Slice(resend, func(i, j int) bool { return resend[i].Key < resend[j].Key })
 	for i := range due {
-		n.deliver(&due[i])
+		n.deliver(&due[i], false)
+	}
+	for i := range resend {
+		n.deliver(&resend[i], true)
 	}
 }
 
+// stateful reports an Alertmanager receiver among the receivers: groups
+// are then kept until they are resolved there.
+func (n *Notifier) stateful() bool {
+	for _, w := range n.workers {
+		if _, ok := w.r.(*Alertmanager); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // snapshot copies the group's state into an Alert.
-func (n *Notifier) snapshot(g *group) Alert {
+func (n *Notifier) snapshot(g *group, now time.Time, resolved bool) Alert {
 	a := g.alert
 	a.Repeat = g.sent
+	g.sends++
+	a.ID = notificationID(a.Key, g.alert.FirstSeen, g.sends)
+	a.Resolved = resolved
+	a.EndsAt = now.Add(4 * n.cfg.ResendInterval)
+	if resolved {
+		a.EndsAt = now
+	}
+	a.GeneratorURL = discoverURL(n.cfg.KibanaURL, &a)
 	a.HostCount = len(g.hosts)
 	type hs struct {
 		name string
@@ -278,9 +355,12 @@ func (n *Notifier) snapshot(g *group) Alert {
 		}
 		return hosts[i].name < hosts[j].name
 	})
-	a.Hosts = nil
+	a.Hosts, a.ActiveHosts = nil, nil
 	for i := 0; i < len(hosts) && i < n.cfg.MaxHosts; i++ {
 		a.Hosts = append(a.Hosts, hosts[i].name)
+		if now.Sub(hosts[i].at) < n.cfg.ResolveAfter {
+			a.ActiveHosts = append(a.ActiveHosts, hosts[i].name)
+		}
 	}
 	a.Kernels = make(map[string]string, len(g.alert.Kernels))
 	for k, v := range g.alert.Kernels {
@@ -297,8 +377,13 @@ func (n *Notifier) snapshot(g *group) Alert {
 	return a
 }
 
-func (n *Notifier) deliver(a *Alert) {
+// deliver hands a notification to every receiver, or with stateOnly to the
+// Alertmanager receivers only (resends and resolutions).
+func (n *Notifier) deliver(a *Alert, stateOnly bool) {
 	for _, w := range n.workers {
+		if _, ok := w.r.(*Alertmanager); stateOnly && !ok {
+			continue
+		}
 		if !w.enqueue(a) {
 			n.dropped.Add(1)
 			n.log.Error("alert queue full; notification dropped", "receiver", w.r.Name(), "group", a.Key)
@@ -361,4 +446,32 @@ func (n *Notifier) Stats() Stats {
 		s.Retries += w.retries.Load()
 	}
 	return s
+}
+
+// notificationID is a notification's stable id: the group, its first
+// report and the notification's number.
+func notificationID(key string, first time.Time, n int) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%d|%d", key, first.UnixNano(), n)))
+	return "msg_" + hex.EncodeToString(h[:12])
+}
+
+// discoverURL links to the group's reports in Kibana Discover, from an
+// hour before its first report; "" without a Kibana URL.
+func discoverURL(kibana string, a *Alert) string {
+	if kibana == "" {
+		return ""
+	}
+	query := `oops.fingerprint:"` + a.Fingerprint + `"`
+	if a.Known {
+		query = `rule.id:"` + a.RuleID + `"`
+	}
+	from := a.FirstSeen.Add(-time.Hour).UTC().Format(time.RFC3339)
+	g := "(time:(from:'" + from + "',to:now))"
+	st := "(query:(language:kuery,query:'" + risonEscape(query) + "'))"
+	return strings.TrimRight(kibana, "/") + "/app/discover#/?_g=" + url.QueryEscape(g) + "&_a=" + url.QueryEscape(st)
+}
+
+// risonEscape escapes a string for a single-quoted rison string.
+func risonEscape(s string) string {
+	return strings.NewReplacer("!", "!!", "'", "!'").Replace(s)
 }

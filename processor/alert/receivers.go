@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -58,11 +59,69 @@ func newPayload(a *Alert) payload {
 	return p
 }
 
-// Signature headers of the generic webhook.
+// Signature headers of the generic webhook. The webhook-* headers follow
+// the Standard Webhooks specification (standardwebhooks.com), for which
+// receivers have libraries in most languages; the X-Oopsflow-* pair is
+// kept for receivers written against earlier versions.
 const (
+	HeaderID           = "webhook-id"        // the notification's id, the same on every retry
+	HeaderStdTimestamp = "webhook-timestamp" // Unix seconds
+	HeaderStdSignature = "webhook-signature" // "v1," + base64(HMAC-SHA256(key, id + "." + timestamp + "." + body))
+
 	HeaderSignature = "X-Oopsflow-Signature" // "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body))
 	HeaderTimestamp = "X-Oopsflow-Timestamp" // Unix seconds, signed with the body against replays
 )
+
+// DefaultTolerance is how far a signed request's timestamp may be from the
+// receiver's clock (the Standard Webhooks reference value).
+const DefaultTolerance = 5 * time.Minute
+
+// signingKey is the HMAC key of a secret: a Standard Webhooks secret
+// ("whsec_" + base64) is its decoded bytes, any other the secret's bytes.
+func signingKey(secret []byte) []byte {
+	if rest, ok := bytes.CutPrefix(secret, []byte("whsec_")); ok {
+		if k, err := base64.StdEncoding.DecodeString(string(rest)); err == nil {
+			return k
+		}
+	}
+	return secret
+}
+
+// SignStandard returns the webhook-signature value for a notification.
+func SignStandard(secret []byte, id, ts string, body []byte) string {
+	m := hmac.New(sha256.New, signingKey(secret))
+	m.Write([]byte(id + "." + ts + "."))
+	m.Write(body)
+	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// VerifyRequest checks a signed webhook request as a receiver should: the
+// Standard Webhooks signature over id, timestamp and body, and a timestamp
+// within tolerance of now (DefaultTolerance when 0), which bounds replays;
+// receivers also drop ids they have seen.
+func VerifyRequest(secret []byte, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
+	if tolerance <= 0 {
+		tolerance = DefaultTolerance
+	}
+	id, ts, sigs := h.Get(HeaderID), h.Get(HeaderStdTimestamp), h.Get(HeaderStdSignature)
+	if id == "" || ts == "" || sigs == "" {
+		return fmt.Errorf("webhook: missing %s, %s or %s", HeaderID, HeaderStdTimestamp, HeaderStdSignature)
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("webhook: bad timestamp %q", ts)
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
+		return fmt.Errorf("webhook: timestamp %s is %s from now, outside %s", ts, d.Round(time.Second), tolerance)
+	}
+	want := SignStandard(secret, id, ts, body)
+	for _, sig := range strings.Fields(sigs) { // several during a key rotation
+		if hmac.Equal([]byte(sig), []byte(want)) {
+			return nil
+		}
+	}
+	return fmt.Errorf("webhook: no valid signature")
+}
 
 // Sign returns the signature header value for body at timestamp ts.
 func Sign(secret []byte, ts string, body []byte) string {
@@ -112,6 +171,13 @@ func (w *Webhook) Request(ctx context.Context, a *Alert) (*http.Request, error) 
 			now = w.Now
 		}
 		ts := strconv.FormatInt(now().Unix(), 10)
+		id := a.ID
+		if id == "" {
+			id = notificationID(a.Key, a.FirstSeen, 0)
+		}
+		req.Header.Set(HeaderID, id)
+		req.Header.Set(HeaderStdTimestamp, ts)
+		req.Header.Set(HeaderStdSignature, SignStandard(w.Secret, id, ts, body))
 		req.Header.Set(HeaderTimestamp, ts)
 		req.Header.Set(HeaderSignature, Sign(w.Secret, ts, body))
 	}
@@ -204,6 +270,8 @@ func (s *Slack) Request(ctx context.Context, a *Alert) (*http.Request, error) {
 
 // Alertmanager posts to an Alertmanager's /api/v2/alerts, one alert per
 // host listed, so that existing routing (PagerDuty, Opsgenie, ...) applies.
+// Like Prometheus, oopsflow sends to every member of a highly available
+// Alertmanager: configure one receiver per member (urls: in the file).
 type Alertmanager struct {
 	ID      string
 	URL     string // base URL, e.g. http://alertmanager:9093
@@ -217,7 +285,11 @@ func (am *Alertmanager) Name() string { return "alertmanager " + am.ID }
 func (am *Alertmanager) Request(ctx context.Context, a *Alert) (*http.Request, error) {
 	refs := strings.Join(a.References, " ")
 	var alerts []any
-	for _, h := range a.Hosts {
+	hosts := a.Hosts
+	if !a.Resolved && a.ActiveHosts != nil {
+		hosts = a.ActiveHosts // quiet hosts' alerts resolve at their endsAt
+	}
+	for _, h := range hosts {
 		labels := map[string]string{
 			"alertname":   "KernelOops",
 			"oops_type":   a.Type,
@@ -229,14 +301,24 @@ func (am *Alertmanager) Request(ctx context.Context, a *Alert) (*http.Request, e
 			labels["alertname"] = "KernelKnownIssue"
 			labels["rule_id"] = a.RuleID
 		}
-		alerts = append(alerts, map[string]any{
+		al := map[string]any{
 			"labels": labels,
 			"annotations": map[string]string{
 				"title": a.Title, "summary": a.Summary(), "remediation": a.Remediation, "references": refs,
 				"host_count": strconv.Itoa(a.HostCount), "upstream": a.Upstream,
 			},
 			"startsAt": a.FirstSeen.UTC().Format(time.RFC3339),
-		})
+		}
+		// Without endsAt Alertmanager resolves an alert resolve_timeout
+		// (5m) after it last heard of it: paging integrations would close
+		// the incident while reports still come.
+		if !a.EndsAt.IsZero() {
+			al["endsAt"] = a.EndsAt.UTC().Format(time.RFC3339)
+		}
+		if a.GeneratorURL != "" {
+			al["generatorURL"] = a.GeneratorURL
+		}
+		alerts = append(alerts, al)
 	}
 	body, err := json.Marshal(alerts)
 	if err != nil {
