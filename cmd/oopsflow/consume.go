@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -268,6 +270,7 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := kafka.NewMetrics(reg)
 	sigMetrics := newSignatureMetrics(reg)
+	reg.MustRegister(buildInfo())
 	reloader.Loaded, reloader.Failed = sigMetrics.loaded, sigMetrics.failed
 	if _, err := reloader.Load(); err != nil {
 		return &exitError{code: exitError_, err: err}
@@ -305,6 +308,7 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		escfg.Logger = log
+		escfg.ObserveBulk = bulkLatency(reg)
 		if sink, err = elastic.NewSink(escfg); err != nil {
 			return &exitError{code: exitError_, err: err}
 		}
@@ -394,6 +398,25 @@ func esConsumeConfig(cfg *consumeConfig, es *esFlags, set map[string]bool) (elas
 	return escfg, nil
 }
 
+// bulkLatency registers oopsflow_sink_request_duration_seconds, the time
+// bulk requests take (answer included), by outcome.
+func bulkLatency(reg *prometheus.Registry) func(time.Duration, bool) {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "oopsflow_sink_request_duration_seconds",
+		Help:    "Bulk requests to Elasticsearch, answer included, by outcome (ok, failed: a transport error or a status of 300 or more).",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"outcome"})
+	reg.MustRegister(h)
+	ok, failed := h.WithLabelValues("ok"), h.WithLabelValues("failed")
+	return func(d time.Duration, bad bool) {
+		if bad {
+			failed.Observe(d.Seconds())
+		} else {
+			ok.Observe(d.Seconds())
+		}
+	}
+}
+
 // registerSinkMetrics exposes the sink's counters.
 func registerSinkMetrics(reg *prometheus.Registry, s *elastic.Sink) {
 	counter := func(name, help string, f func(elastic.Stats) uint64) prometheus.Collector {
@@ -405,6 +428,7 @@ func registerSinkMetrics(reg *prometheus.Registry, s *elastic.Sink) {
 		counter("oopsflow_sink_retries_total", "Document retries (429, 5xx, failed requests).", func(st elastic.Stats) uint64 { return st.Retried }),
 		counter("oopsflow_sink_dead_lettered_total", "Documents rejected for good and written to the dead-letter file.", func(st elastic.Stats) uint64 { return st.DeadLettered }),
 		counter("oopsflow_sink_requests_total", "Bulk requests sent.", func(st elastic.Stats) uint64 { return st.Requests }),
+		counter("oopsflow_sink_sent_bytes_total", "Bulk request bodies sent to Elasticsearch, uncompressed.", func(st elastic.Stats) uint64 { return st.BytesSent }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "oopsflow_sink_in_flight", Help: "Documents waiting to become durable."}, func() float64 { return float64(s.Stats().InFlight) }),
 	)
 }
@@ -447,6 +471,24 @@ type signatureMetrics struct {
 	info     *prometheus.GaugeVec
 	failures prometheus.Counter
 	hash     string
+}
+
+// buildInfo is oopsflow_build_info: 1, labelled with what runs, so a
+// dashboard can tell the versions of a fleet of consumers apart.
+func buildInfo() prometheus.Collector {
+	rev := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				rev = s.Value
+			}
+		}
+	}
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "oopsflow_build_info",
+		Help: "1, labelled with the oopsflow version, its source revision and the Go version it was built with."},
+		[]string{"version", "revision", "goversion"})
+	g.WithLabelValues(version, rev, runtime.Version()).Set(1)
+	return g
 }
 
 func newSignatureMetrics(reg prometheus.Registerer) *signatureMetrics {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -106,7 +107,8 @@ func TestConsumeCommand(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		_, metrics = get("/metrics")
 	}
-	for _, name := range []string{"oopsflow_lines_total", `oopsflow_reports_total{type="null_pointer_dereference"} 1`, `oopsflow_known_issue_matches_total{rule_id="netfs-rreq-unlock-xa-retry"} 1`, "oopsflow_sink_indexed_total 1", "oopsflow_committed_offset", "oopsflow_commit_lag"} {
+	for _, name := range []string{"oopsflow_lines_total", `oopsflow_reports_total{type="null_pointer_dereference"} 1`, `oopsflow_known_issue_matches_total{rule_id="netfs-rreq-unlock-xa-retry"} 1`, "oopsflow_sink_indexed_total 1", "oopsflow_committed_offset", "oopsflow_commit_lag",
+		`oopsflow_sink_request_duration_seconds_count{outcome="ok"}`, "oopsflow_sink_sent_bytes_total", "oopsflow_build_info{"} {
 		if !strings.Contains(metrics, name) {
 			t.Errorf("/metrics lacks %s", name)
 		}
@@ -225,6 +227,9 @@ func TestConsumeReloadsSignatures(t *testing.T) {
 		return ""
 	}
 	waitFor("the metrics", func() bool { return strings.Contains(metrics(), "oopsflow_signatures_loaded 1") })
+	if !regexp.MustCompile(`oopsflow_build_info\{goversion="go[^"]+",revision="[^"]+",version="[^"]+"\} 1`).MatchString(metrics()) {
+		t.Errorf("no oopsflow_build_info:\n%s", metrics())
+	}
 	produce("node-before")
 	waitFor("the first document", func() bool { return ruleOf("node-before") != "" })
 	if r := ruleOf("node-before"); r != "-" {

@@ -30,16 +30,27 @@ type guard struct {
 	next    http.RoundTripper
 	timeout time.Duration
 	onFatal func(error)
+	observe func(time.Duration, bool) // bulk request latency, may be nil
 }
 
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
-	parent := req.Context()
-	ctx, cancel := context.WithTimeout(parent, g.timeout)
-	req = req.WithContext(ctx)
 	actions := -1
 	if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/_bulk") {
 		actions = bulkActions(req)
 	}
+	if actions < 0 || g.observe == nil {
+		return g.roundTrip(req, actions)
+	}
+	start := time.Now()
+	resp, err := g.roundTrip(req, actions) // a bulk answer is read whole here
+	g.observe(time.Since(start), err != nil || resp.StatusCode >= 300)
+	return resp, err
+}
+
+func (g *guard) roundTrip(req *http.Request, actions int) (*http.Response, error) {
+	parent := req.Context()
+	ctx, cancel := context.WithTimeout(parent, g.timeout)
+	req = req.WithContext(ctx)
 	resp, err := g.next.RoundTrip(req)
 	if err != nil {
 		cancel()

@@ -74,6 +74,9 @@ type Config struct {
 	RetryBase      time.Duration // first backoff (default 200ms)
 	RetryMax       time.Duration // backoff cap (default 30s)
 	RequestTimeout time.Duration // one HTTP request, answer included (default 30s)
+	// ObserveBulk, when set, is told how long each bulk request took (the
+	// answer read) and whether it failed, for a latency histogram.
+	ObserveBulk func(d time.Duration, failed bool)
 
 	// DeadLetter receives documents Elasticsearch rejected for good.
 	// Default: the file DeadLetterPath, created at the first rejection.
@@ -271,7 +274,7 @@ func NewClient(cfg Config, onFatal func(error)) (*elasticsearch.Client, error) {
 		Username:      cfg.Username,
 		Password:      cfg.Password,
 		CACert:        cfg.CACert,
-		Transport:     &guard{next: tr, timeout: cfg.RequestTimeout, onFatal: onFatal},
+		Transport:     &guard{next: tr, timeout: cfg.RequestTimeout, onFatal: onFatal, observe: cfg.ObserveBulk},
 		RetryOnStatus: []int{429, 502, 503, 504},
 		MaxRetries:    cfg.MaxRetries,
 		RetryBackoff:  cfg.backoff,

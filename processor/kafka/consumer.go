@@ -402,5 +402,6 @@ func (c *Consumer) handOver(gen *kafkago.Generation, p *partition) {
 		}
 	})
 	c.commit(gen, p, w)
+	c.met.revoked(p.id)
 	c.log.Info("partition handed over", "partition", p.id, "committed", p.committed.Load(), "in_flight", p.pipe.InFlight())
 }

@@ -271,12 +271,18 @@ func TestScaleOutAndIn(t *testing.T) {
 
 	a := start(t, cfg, srv, 1000)
 	produce(t, brokers, msgs[:third])
-	b := start(t, cfg, srv, 1000)
+	cfgB := cfg
+	cfgB.Metrics = NewMetrics(nil)
+	b := start(t, cfgB, srv, 1000)
 	c := start(t, cfg, srv, 1000)
 	produce(t, brokers, msgs[third:2*third])
 	waitFor(t, "the second member to read", 30*time.Second, func() bool { return len(b.c.Positions()) > 0 || len(c.c.Positions()) > 0 })
 	b.stop(t)
 	c.stop(t)
+	// A member that handed its partitions over exports none of them.
+	if n := partitionSeries(t, cfgB.Metrics); len(b.c.Positions()) > 0 && n != 0 {
+		t.Errorf("%d per-partition series left after the hand-over", n)
+	}
 	produce(t, brokers, msgs[2*third:])
 	waitFor(t, fmt.Sprintf("all %d reports", crashes), 90*time.Second, func() bool { return int64(srv.Count(index())) >= crashes })
 	a.stop(t)
@@ -424,4 +430,24 @@ func counterValue(t testing.TB, m *Metrics, name string) float64 {
 		}
 	}
 	return 0
+}
+
+// partitionSeries counts the per-partition series a registry exports.
+func partitionSeries(t *testing.T, m *Metrics) int {
+	t.Helper()
+	mfs, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, mf := range mfs {
+		for _, metric := range mf.GetMetric() {
+			for _, l := range metric.GetLabel() {
+				if l.GetName() == "partition" {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }

@@ -83,6 +83,19 @@ func (m *Metrics) committed(partition int, offset, highWater int64) {
 	}
 }
 
+// revoked deletes a partition's series once it is handed over: another
+// member exports it now, and a stale gauge would double sums and latch a
+// lag alert.
+func (m *Metrics) revoked(partition int) {
+	if m == nil {
+		return
+	}
+	p := strconv.Itoa(partition)
+	m.openReports.DeleteLabelValues(p)
+	m.committedOffset.DeleteLabelValues(p)
+	m.commitLag.DeleteLabelValues(p)
+}
+
 func (m *Metrics) rebalance() {
 	if m != nil {
 		m.rebalances.Inc()
