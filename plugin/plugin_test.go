@@ -677,8 +677,16 @@ func TestPluginUpstreamIndex(t *testing.T) {
 	os.WriteFile(bad, []byte("garbage"), 0o644)
 	h2 := startHarness(t, so)
 	h2.do("register")
-	if got := h2.do("init 0 Output=ndjson;Path=%s;Upstream_Index=%s", out, bad); !strings.Contains(got, "= 0") || !strings.Contains(h2.stderr.String(), bad) {
+	if got := h2.do("init 0 Output=ndjson;Path=%s;Upstream_Index=%s", out, bad); !strings.Contains(got, "= 0") {
 		t.Fatalf("damaged index: %q\n%s", got, h2.stderr.String())
+	}
+	// The harness's stderr is read as it comes: wait for the message.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(h2.stderr.String(), bad) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the damaged index is not named:\n%s", h2.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

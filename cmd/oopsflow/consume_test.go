@@ -103,7 +103,9 @@ func TestConsumeCommand(t *testing.T) {
 	// Offsets are committed every second once documents are durable: the
 	// per-partition gauges appear with the first commit.
 	_, metrics := get("/metrics")
-	for !strings.Contains(metrics, "oopsflow_committed_offset") && time.Now().Before(deadline) {
+	// (Offsets of lines before the report may be committed before the
+	// report is indexed: wait for both.)
+	for !(strings.Contains(metrics, "oopsflow_committed_offset") && strings.Contains(metrics, "oopsflow_sink_indexed_total 1")) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 		_, metrics = get("/metrics")
 	}
