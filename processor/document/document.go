@@ -35,6 +35,34 @@ type Document struct {
 	Error      Error      `json:"error"`
 	Oops       Oops       `json:"oops"`
 	Rule       *Rule      `json:"rule,omitempty"`
+	Log        *Log       `json:"log,omitempty"`
+}
+
+// Log is ECS log.*: the file the report was read from (scan).
+type Log struct {
+	File LogFile `json:"file"`
+}
+
+// LogFile carries log.file.path.
+type LogFile struct {
+	Path string `json:"path"`
+}
+
+// BootID writes a boot id the way ECS and /proc/sys/kernel/random/boot_id
+// do, as a dashed UUID; journald's _BOOT_ID is the same 32 hex digits
+// without dashes. Anything else is kept as it is.
+func BootID(id string) string {
+	if len(id) != 32 {
+		return id
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return id
+		}
+	}
+	id = strings.ToLower(id)
+	return id[:8] + "-" + id[8:12] + "-" + id[12:16] + "-" + id[16:20] + "-" + id[20:]
 }
 
 // DataStream is ECS data_stream.*: where the document is indexed. The
@@ -292,7 +320,10 @@ func Build(r *assemble.Report, o *oops.Oops, m matcher.Result, src Source, now t
 		d.Host.OS = &OS{Kernel: o.Kernel}
 	}
 	if r.Boot != "" {
-		d.Host.Boot = &Boot{ID: r.Boot}
+		d.Host.Boot = &Boot{ID: BootID(r.Boot)}
+	}
+	if src.File != "" && src.File != "-" {
+		d.Log = &Log{File: LogFile{Path: src.File}}
 	}
 	if o.PID != nil || o.Comm != "" {
 		d.Process = &Process{PID: o.PID, Name: o.Comm}

@@ -152,3 +152,17 @@ func TestIDSameSecondSameHeader(t *testing.T) {
 		t.Fatal("the same report read twice has two ids")
 	}
 }
+
+func TestBootID(t *testing.T) {
+	for in, want := range map[string]string{
+		"5c8e0f4a2b9d4e61a7c3d2f1e0b9a8c7":     "5c8e0f4a-2b9d-4e61-a7c3-d2f1e0b9a8c7",
+		"5C8E0F4A2B9D4E61A7C3D2F1E0B9A8C7":     "5c8e0f4a-2b9d-4e61-a7c3-d2f1e0b9a8c7",
+		"5c8e0f4a-2b9d-4e61-a7c3-d2f1e0b9a8c7": "5c8e0f4a-2b9d-4e61-a7c3-d2f1e0b9a8c7",
+		"not-a-uuid":                           "not-a-uuid",
+		"5c8e0f4a2b9d4e61a7c3d2f1e0b9a8cz":     "5c8e0f4a2b9d4e61a7c3d2f1e0b9a8cz",
+	} {
+		if got := BootID(in); got != want {
+			t.Errorf("BootID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
