@@ -116,6 +116,20 @@ func loadConsumeConfig(path string) (*consumeConfig, error) {
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
+	// A bound written in the file must be positive: 0 is not "unlimited"
+	// and must not silently become the default.
+	var given struct {
+		Assembly map[string]any `yaml:"assembly"`
+	}
+	yaml.Unmarshal(data, &given) //nolint:errcheck // decoded strictly above
+	for key, v := range map[string]float64{
+		"max_report_lines": float64(cfg.Assembly.MaxReportLines), "max_hosts": float64(cfg.Assembly.MaxHosts),
+		"max_open_bytes": float64(cfg.Assembly.MaxOpenBytes), "idle": cfg.Assembly.Idle.Seconds(), "wall_idle": cfg.Assembly.WallIdle.Seconds(),
+	} {
+		if _, ok := given.Assembly[key]; ok && v <= 0 {
+			return nil, fmt.Errorf("config %s: assembly.%s: want a positive value (leave it out for the default)", path, key)
+		}
+	}
 	return cfg, nil
 }
 
@@ -171,11 +185,11 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprint(stderr, "Usage: oopsflow consume --brokers HOST:PORT --topic T [--group G] [--output elasticsearch|ndjson] [--config FILE]\n\nConsumes fleet syslog from Kafka as a consumer group and indexes kernel reports.\nStops on SIGINT/SIGTERM: hands its partitions over, flushes, commits.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return &exitError{code: exitUsage}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErr("consume: unexpected argument %q (consume reads Kafka, not files)", fs.Arg(0))
 	}
 	cfg, err := loadConsumeConfig(*configPath)
 	if err != nil {

@@ -32,11 +32,8 @@ func genCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fl.Float64Var(&c.KernelShare, "kernel-share", 0, "fraction of ordinary lines printed by the kernel (0: about a quarter)")
 	fl.Uint64Var(&c.Seed, "seed", 1, "random seed (same seed, same output)")
 	fl.IntVar(&c.Rate, "rate", 20_000, "fleet lines per second of log time")
-	if err := fl.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return &exitError{code: exitUsage}
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	t, err := parseStart(*start, time.Now())
 	if err != nil {

@@ -29,11 +29,8 @@ func rulesCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fl.SetOutput(stderr)
 	dir := fl.String("signatures", "", "knowledge base directory (default: the built-in signatures)")
 	verbose := fl.Bool("v", false, "show every example, not only failures")
-	if err := fl.Parse(args[1:]); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return &exitError{code: exitUsage}
+	if err := parseFlags(fl, args[1:]); err != nil {
+		return err
 	}
 	var fsys fs.FS = signatures.FS
 	where := "built-in signatures"

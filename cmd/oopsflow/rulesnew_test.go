@@ -202,3 +202,39 @@ func TestRulesInit(t *testing.T) {
 		t.Fatalf("rules lint: %s", stdout)
 	}
 }
+
+// Flags may follow the files, as users type them; a bound of zero or less
+// is refused with the flag's name, never replaced by the default.
+func TestFlagsAnywhereAndBounds(t *testing.T) {
+	file := examples + "netfs-rreq-unlock-xa-retry/aks-node-1075.log"
+	code, out, errs := runCmd(t, "", "scan", file, "--format", "ndjson")
+	if code != 0 || len(parseNDJSON(t, out)) != 1 {
+		t.Fatalf("scan FILE --format ndjson: exit %d %s", code, errs)
+	}
+	if code, out, _ := runCmd(t, "", "scan", "--format", "ndjson", "--", file); code != 0 || len(parseNDJSON(t, out)) != 1 {
+		t.Fatalf("scan -- FILE: exit %d", code)
+	}
+	for _, bad := range [][]string{
+		{"--context-lines", "0"}, {"--max-report-lines", "-7"}, {"--idle", "0s"}, {"--max-hosts", "0"},
+		{"--max-open-bytes", "-1"}, {"--max-line-bytes", "0"}, {"--workers", "-2"},
+	} {
+		code, _, errs := runCmd(t, "", append([]string{"scan", file}, bad...)...)
+		if code != exitUsage || !strings.Contains(errs, bad[0]) {
+			t.Errorf("scan %s %s: exit %d %q", bad[0], bad[1], code, errs)
+		}
+	}
+	dir := t.TempDir()
+	for _, bad := range []string{"max_hosts: 0", "idle: -5s", "max_report_lines: 0"} {
+		f := filepath.Join(dir, "c.yaml")
+		os.WriteFile(f, []byte("assembly:\n  "+bad+"\n"), 0o644)
+		key := strings.SplitN(bad, ":", 2)[0]
+		if _, err := loadConsumeConfig(f); err == nil || !strings.Contains(err.Error(), "assembly."+key) {
+			t.Errorf("config %q: %v", bad, err)
+		}
+	}
+	f := filepath.Join(dir, "ok.yaml")
+	os.WriteFile(f, []byte("assembly:\n  max_hosts: 100\n  idle: 10s\n"), 0o644)
+	if cfg, err := loadConsumeConfig(f); err != nil || cfg.Assembly.MaxHosts != 100 {
+		t.Errorf("a good config: %v", err)
+	}
+}

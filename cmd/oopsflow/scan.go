@@ -83,11 +83,21 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprint(stderr, "Usage: oopsflow scan [flags] [FILE...|-]\n\nReads files (plain or gzip) or standard input, finds kernel reports, and prints them.\nExit status: 0 ok, 1 error, 2 usage, 3 --fail-on condition met, 4 documents dead-lettered,\n130/143 stopped by SIGINT/SIGTERM (open reports are closed as shutdown and written first).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	for name, v := range map[string]float64{
+		"max-report-lines": float64(f.maxLines), "max-hosts": float64(f.maxHosts), "max-open-bytes": float64(f.maxOpenBytes),
+		"idle": f.idle.Seconds(), "context-lines": float64(f.contextLine), "max-line-bytes": float64(f.maxLineLen),
+	} {
+		if given[name] && v <= 0 {
+			return usageErr("--%s %s: want a positive value (leave it out for the default)", name, fs.Lookup(name).Value)
 		}
-		return &exitError{code: exitUsage}
+	}
+	if f.workers < 0 {
+		return usageErr("--workers %d: want 0 (the cores available) or more", f.workers)
 	}
 	stdoutTTY := isTerminal(stdout)
 	if f.format == "" {

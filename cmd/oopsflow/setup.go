@@ -27,11 +27,8 @@ func setupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stderr, "Usage: oopsflow setup --es-url URL [--kibana-url URL]\n\nInstalls the lifecycle policy, component templates and index template for\nlogs-kernel.oops-*, and imports the Kibana dashboards. Safe to run again.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return &exitError{code: exitUsage}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	cfg, err := es.config()
 	if err != nil {

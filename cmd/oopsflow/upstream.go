@@ -32,11 +32,8 @@ func upstreamCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	out := fs.String("o", upstream.DefaultPath(), "index file to write (scan, consume and the plugin read this one by default)")
 	dash := fs.String("dashboard-url", upstream.DefaultDashboard, "the dashboard (a private mirror, or a test server)")
 	timeout := fs.Duration("timeout", time.Minute, "bound on each download")
-	if err := fs.Parse(args[1:]); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return &exitError{code: exitUsage}
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErr("upstream sync takes no arguments (got %q)", fs.Args())
@@ -72,11 +69,8 @@ func upstreamLookup(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("upstream lookup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	index := fs.String("index", upstream.DefaultPath(), "index file (written by upstream sync)")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return &exitError{code: exitUsage}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usageErr("upstream lookup takes one title")
