@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -61,5 +62,43 @@ func TestSetupCommand(t *testing.T) {
 		if code, _, _ := runCmd(t, "", args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
+	}
+}
+
+// Against a cluster that enforces privileges: setup --check-privileges says
+// what each role lacks and how to grant it; a writer with create_doc only
+// cannot create the data stream, is told to add auto_configure, and its
+// documents are never dead-lettered; with the documented role it works.
+func TestLeastPrivilegeWriter(t *testing.T) {
+	srv := estest.New("8.15.0")
+	defer srv.Close()
+	srv.Grant(estest.Privileges{Index: map[string][]string{"logs-kernel.oops-*": {"create_doc"}}})
+	code, out, _ := runCmd(t, "", "setup", "--check-privileges", "--es-url", srv.URL)
+	if code != 1 || !strings.Contains(out, "writer  MISSING auto_configure on logs-kernel.oops-*") ||
+		!strings.Contains(out, "setup   MISSING manage_ilm, manage_index_templates") || !strings.Contains(out, `PUT _security/role/oopsflow_writer {"indices": [{"names": ["logs-kernel.oops-*"], "privileges": ["auto_configure","create_doc"]}]}`) {
+		t.Fatalf("check with create_doc only: exit %d\n%s", code, out)
+	}
+	dead := t.TempDir() + "/dead.ndjson"
+	file := examples + "netfs-rreq-unlock-xa-retry/aks-node-1075.log"
+	code, _, errs := runCmd(t, "", "scan", "--output", "elasticsearch", "--es-url", srv.URL, "--es-timeout", "2s", "--dead-letter", dead, file)
+	if code != 1 || !strings.Contains(errs, "auto_configure") {
+		t.Fatalf("writer without auto_configure: exit %d %q", code, errs)
+	}
+	if _, err := os.Stat(dead); err == nil {
+		t.Fatal("a document was dead-lettered for a missing privilege")
+	}
+	srv.Grant(estest.Privileges{Index: map[string][]string{"logs-kernel.oops-*": {"auto_configure", "create_doc"}}})
+	if code, out, _ := runCmd(t, "", "setup", "--check-privileges", "--es-url", srv.URL); code != 1 || !strings.Contains(out, "writer  ok") {
+		t.Fatalf("the documented writer role: exit %d\n%s", code, out)
+	}
+	if code, _, errs := runCmd(t, "", "scan", "--output", "elasticsearch", "--es-url", srv.URL, file); code != 0 || srv.Count(elastic.DataStreamPrefix+"default") != 1 {
+		t.Fatalf("the documented writer role: exit %d %q", code, errs)
+	}
+	if code, _, errs := runCmd(t, "", "setup", "--es-url", srv.URL); code != 1 || !strings.Contains(errs, "403") {
+		t.Fatalf("setup as the writer: exit %d %q", code, errs)
+	}
+	srv.Grant(estest.Privileges{Cluster: []string{"manage_index_templates", "manage_ilm"}, Index: map[string][]string{"logs-*": {"write", "create_index"}}})
+	if code, out, _ := runCmd(t, "", "setup", "--check-privileges", "--es-url", srv.URL); code != 0 || strings.Contains(out, "MISSING") {
+		t.Fatalf("broader grants that imply the roles: exit %d\n%s", code, out)
 	}
 }

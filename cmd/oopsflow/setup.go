@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/oopsflow/oopsflow/dashboards"
 	"github.com/oopsflow/oopsflow/processor/elastic"
@@ -23,6 +24,7 @@ func setupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&kb.APIKey, "kibana-api-key", "", "Kibana API key (better: env OOPSFLOW_KIBANA_API_KEY); default: the Elasticsearch credentials")
 	fs.StringVar(&kbCA, "kibana-ca", "", "PEM file of the CA of Kibana's certificate")
 	fs.BoolVar(&kb.Insecure, "kibana-insecure", false, "do not verify Kibana's TLS certificate (testing only)")
+	checkOnly := fs.Bool("check-privileges", false, "only ask Elasticsearch what these credentials may do, and print what the writer (scan, consume, plugin) and setup roles lack; exit 1 if anything")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: oopsflow setup --es-url URL [--kibana-url URL]\n\nInstalls the lifecycle policy, component templates and index template for\nlogs-kernel.oops-*, and imports the Kibana dashboards. Safe to run again.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -45,6 +47,9 @@ func setupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, es.timeout)
 	defer cancel()
+	if *checkOnly {
+		return checkPrivileges(ctx, cfg, stdout)
+	}
 	res, err := elastic.Setup(ctx, cfg, kb, dashboards.KernelOops)
 	if res != nil {
 		for _, what := range res.Installed {
@@ -57,6 +62,30 @@ func setupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "Elasticsearch %s ready: documents go to %s<namespace>\n", res.Version, elastic.DataStreamPrefix)
 	if res.KibanaImported {
 		fmt.Fprintf(stdout, "imported %d Kibana saved objects (dashboard \"Kernel oops — fleet overview\")\n", res.SavedObjects)
+	}
+	return nil
+}
+
+// checkPrivileges prints what the credentials lack per role, with the role
+// that would grant it.
+func checkPrivileges(ctx context.Context, cfg elastic.Config, stdout io.Writer) error {
+	rep, err := elastic.CheckPrivileges(ctx, cfg)
+	if err != nil {
+		return &exitError{code: exitError_, err: err}
+	}
+	fmt.Fprintf(stdout, "credentials of %s:\n", firstNonEmpty(rep.User, "(unnamed)"))
+	missing := false
+	for _, r := range elastic.Roles {
+		if rep.OK(r.Name) {
+			fmt.Fprintf(stdout, "  %-7s ok (%s)\n", r.Name, r.For)
+			continue
+		}
+		missing = true
+		fmt.Fprintf(stdout, "  %-7s MISSING %s (%s)\n", r.Name, strings.Join(rep.Missing[r.Name], ", "), r.For)
+		fmt.Fprintf(stdout, "          grant: PUT _security/role/oopsflow_%s %s\n", r.Name, elastic.RoleDefinition(r))
+	}
+	if missing {
+		return &exitError{code: exitError_}
 	}
 	return nil
 }

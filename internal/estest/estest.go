@@ -48,6 +48,7 @@ type Server struct {
 	saved      map[string]json.RawMessage            // Kibana "type:id" -> object
 	requests   int
 	bulkBytes  int64
+	privs      *Privileges // enforced when set (Grant)
 
 	// Faults.
 	failRequests []int                         // statuses for the next bulk requests, consumed in order
@@ -226,6 +227,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet && p == "/":
 		writeJSON(w, 200, map[string]any{"name": "estest", "cluster_name": "estest", "version": map[string]any{"number": s.version, "build_flavor": "default"}, "tagline": "You Know, for Search"})
+	case (r.Method == http.MethodGet || r.Method == http.MethodPost) && p == "/_security/user/_has_privileges":
+		s.hasPrivileges(w, r)
+	case r.Method == http.MethodPut && strings.HasPrefix(p, "/_ilm/policy/") && !s.clusterAllowed("manage_ilm"):
+		writeJSON(w, 403, esError("security_exception", "action [cluster:admin/ilm/put] is unauthorized for user [estest-user], this action is granted by the cluster privileges [manage_ilm,manage,all]"))
+	case r.Method == http.MethodPut && (strings.HasPrefix(p, "/_component_template/") || strings.HasPrefix(p, "/_index_template/")) && !s.clusterAllowed("manage_index_templates"):
+		writeJSON(w, 403, esError("security_exception", "action [indices:admin/index_template/put] is unauthorized for user [estest-user], this action is granted by the cluster privileges [manage_index_templates,manage,all]"))
 	case r.Method == http.MethodPut && (strings.HasPrefix(p, "/_ilm/policy/") || strings.HasPrefix(p, "/_component_template/") || strings.HasPrefix(p, "/_index_template/")):
 		s.putObject(w, r)
 	case r.Method == http.MethodPost && (p == "/_bulk" || strings.HasSuffix(p, "/_bulk")):
@@ -429,6 +436,12 @@ func (s *Server) bulkItem(op, index, id string, source []byte) (map[string]any, 
 			s.itemFaults = s.itemFaults[1:]
 		}
 		return fail(f.Status, f.Type, f.Reason)
+	}
+	if _, exists := s.docs[index]; !exists && !s.indexAllowedLocked(index, "auto_configure") {
+		return fail(403, "security_exception", "action [indices:admin/auto_create] is unauthorized for user [estest-user] on indices ["+index+"], this action is granted by the index privileges [auto_configure,create_index,manage,all]")
+	}
+	if !s.indexAllowedLocked(index, "create_doc") {
+		return fail(403, "security_exception", "action [indices:data/write/bulk[s]] is unauthorized for user [estest-user] on indices ["+index+"], this action is granted by the index privileges [create_doc,create,index,write,all]")
 	}
 	if s.mappingError != nil && s.mappingError(doc) {
 		return fail(400, "document_parsing_exception", "[1:2] failed to parse field [oops.cpu] of type [long] in document with id '"+id+"'")
