@@ -31,6 +31,11 @@ var MappingsTemplate []byte
 //go:embed elasticsearch/component-template-settings.json
 var SettingsTemplate []byte
 
+// IngestPipeline is the default ingest pipeline oopsflow-kernel-oops.
+//
+//go:embed elasticsearch/ingest-pipeline.json
+var IngestPipeline []byte
+
 // IndexTemplate is the composable index template oopsflow-kernel-oops.
 //
 //go:embed elasticsearch/index-template.json

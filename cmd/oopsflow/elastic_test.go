@@ -75,7 +75,7 @@ func TestLeastPrivilegeWriter(t *testing.T) {
 	srv.Grant(estest.Privileges{Index: map[string][]string{"logs-kernel.oops-*": {"create_doc"}}})
 	code, out, _ := runCmd(t, "", "setup", "--check-privileges", "--es-url", srv.URL)
 	if code != 1 || !strings.Contains(out, "writer  MISSING auto_configure on logs-kernel.oops-*") ||
-		!strings.Contains(out, "setup   MISSING manage_ilm, manage_index_templates") || !strings.Contains(out, `PUT _security/role/oopsflow_writer {"indices": [{"names": ["logs-kernel.oops-*"], "privileges": ["auto_configure","create_doc"]}]}`) {
+		!strings.Contains(out, "setup   MISSING manage_ilm, manage_index_templates, manage_pipeline") || !strings.Contains(out, `PUT _security/role/oopsflow_writer {"indices": [{"names": ["logs-kernel.oops-*"], "privileges": ["auto_configure","create_doc"]}]}`) {
 		t.Fatalf("check with create_doc only: exit %d\n%s", code, out)
 	}
 	dead := t.TempDir() + "/dead.ndjson"
@@ -97,7 +97,7 @@ func TestLeastPrivilegeWriter(t *testing.T) {
 	if code, _, errs := runCmd(t, "", "setup", "--es-url", srv.URL); code != 1 || !strings.Contains(errs, "403") {
 		t.Fatalf("setup as the writer: exit %d %q", code, errs)
 	}
-	srv.Grant(estest.Privileges{Cluster: []string{"manage_index_templates", "manage_ilm"}, Index: map[string][]string{"logs-*": {"write", "create_index"}}})
+	srv.Grant(estest.Privileges{Cluster: []string{"manage_index_templates", "manage_ilm", "manage_pipeline"}, Index: map[string][]string{"logs-*": {"write", "create_index"}}})
 	if code, out, _ := runCmd(t, "", "setup", "--check-privileges", "--es-url", srv.URL); code != 0 || strings.Contains(out, "MISSING") {
 		t.Fatalf("broader grants that imply the roles: exit %d\n%s", code, out)
 	}

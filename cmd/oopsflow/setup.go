@@ -59,6 +59,12 @@ func setupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return &exitError{code: exitError_, err: err}
 	}
+	if len(res.ComposedWith) > 0 {
+		fmt.Fprintf(stdout, "index template composed with the built-in %s\n", strings.Join(res.ComposedWith, ", "))
+	}
+	if res.Serverless {
+		fmt.Fprintf(stdout, "serverless: retention by the data stream lifecycle (no ILM)\n")
+	}
 	fmt.Fprintf(stdout, "Elasticsearch %s ready: documents go to %s<namespace>\n", res.Version, elastic.DataStreamPrefix)
 	if res.KibanaImported {
 		fmt.Fprintf(stdout, "imported %d Kibana saved objects (dashboard \"Kernel oops — fleet overview\")\n", res.SavedObjects)

@@ -49,6 +49,7 @@ type Server struct {
 	requests   int
 	bulkBytes  int64
 	privs      *Privileges // enforced when set (Grant)
+	serverless bool        // answer as Elastic Cloud Serverless
 
 	// Faults.
 	failRequests []int                         // statuses for the next bulk requests, consumed in order
@@ -78,6 +79,9 @@ func New(version string) *Server {
 		docs:    map[string]map[string]json.RawMessage{},
 		objects: map[string]json.RawMessage{},
 		saved:   map[string]json.RawMessage{},
+	}
+	for _, c := range builtinComponents(version) {
+		s.objects["_component_template/"+c] = json.RawMessage(`{"template": {}, "_meta": {"managed": true, "description": "built in"}}`)
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -226,14 +230,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case r.Method == http.MethodGet && p == "/":
-		writeJSON(w, 200, map[string]any{"name": "estest", "cluster_name": "estest", "version": map[string]any{"number": s.version, "build_flavor": "default"}, "tagline": "You Know, for Search"})
+		flavor := "default"
+		s.mu.Lock()
+		if s.serverless {
+			flavor = "serverless"
+		}
+		s.mu.Unlock()
+		writeJSON(w, 200, map[string]any{"name": "estest", "cluster_name": "estest", "version": map[string]any{"number": s.version, "build_flavor": flavor}, "tagline": "You Know, for Search"})
+	case strings.HasPrefix(p, "/_ilm/") && s.isServerless():
+		writeJSON(w, 410, esError("api_not_available_exception", "Request for uri ["+p+"] with method ["+r.Method+"] exists but is not available when running in serverless mode"))
+	case r.Method == http.MethodHead && strings.HasPrefix(p, "/_component_template/"):
+		s.componentExists(w, r)
+	case r.Method == http.MethodPut && strings.HasPrefix(p, "/_ingest/pipeline/") && !s.clusterAllowed("manage_pipeline"):
+		writeJSON(w, 403, esError("security_exception", "action [cluster:admin/ingest/pipeline/put] is unauthorized for user [estest-user], this action is granted by the cluster privileges [manage_pipeline,manage_ingest_pipelines,manage,all]"))
 	case (r.Method == http.MethodGet || r.Method == http.MethodPost) && p == "/_security/user/_has_privileges":
 		s.hasPrivileges(w, r)
 	case r.Method == http.MethodPut && strings.HasPrefix(p, "/_ilm/policy/") && !s.clusterAllowed("manage_ilm"):
 		writeJSON(w, 403, esError("security_exception", "action [cluster:admin/ilm/put] is unauthorized for user [estest-user], this action is granted by the cluster privileges [manage_ilm,manage,all]"))
 	case r.Method == http.MethodPut && (strings.HasPrefix(p, "/_component_template/") || strings.HasPrefix(p, "/_index_template/")) && !s.clusterAllowed("manage_index_templates"):
 		writeJSON(w, 403, esError("security_exception", "action [indices:admin/index_template/put] is unauthorized for user [estest-user], this action is granted by the cluster privileges [manage_index_templates,manage,all]"))
-	case r.Method == http.MethodPut && (strings.HasPrefix(p, "/_ilm/policy/") || strings.HasPrefix(p, "/_component_template/") || strings.HasPrefix(p, "/_index_template/")):
+	case r.Method == http.MethodPut && (strings.HasPrefix(p, "/_ilm/policy/") || strings.HasPrefix(p, "/_component_template/") || strings.HasPrefix(p, "/_index_template/") || strings.HasPrefix(p, "/_ingest/pipeline/")):
 		s.putObject(w, r)
 	case r.Method == http.MethodPost && (p == "/_bulk" || strings.HasSuffix(p, "/_bulk")):
 		s.bulk(w, r)
@@ -276,15 +292,25 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request) {
 	var obj map[string]any
 	json.Unmarshal(body, &obj)
 	kind := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")[0]
-	required := map[string]string{"_ilm": "policy", "_component_template": "template", "_index_template": "index_patterns"}[kind]
+	required := map[string]string{"_ilm": "policy", "_component_template": "template", "_index_template": "index_patterns", "_ingest": "processors"}[kind]
 	if _, ok := obj[required]; !ok {
 		writeJSON(w, 400, esError("x_content_parse_exception", "["+required+"] is required"))
 		return
 	}
+	if kind == "_ingest" {
+		if why, ok := s.checkPipeline(obj); !ok {
+			writeJSON(w, 400, esError("parse_exception", why))
+			return
+		}
+	}
 	if kind == "_index_template" {
 		s.mu.Lock()
+		ignore := map[string]bool{}
+		for _, c := range asStrings(obj["ignore_missing_component_templates"]) {
+			ignore[c] = true
+		}
 		for _, c := range asStrings(obj["composed_of"]) {
-			if _, ok := s.objects["_component_template/"+c]; !ok {
+			if _, ok := s.objects["_component_template/"+c]; !ok && !ignore[c] {
 				s.mu.Unlock()
 				writeJSON(w, 400, esError("invalid_index_template_exception", "index template composed of component template ["+c+"] that does not exist"))
 				return
@@ -296,6 +322,12 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request) {
 	s.objects[strings.TrimPrefix(r.URL.Path, "/")] = body
 	s.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"acknowledged": true})
+}
+
+func (s *Server) isServerless() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.serverless
 }
 
 func asStrings(v any) []string {
@@ -442,6 +474,9 @@ func (s *Server) bulkItem(op, index, id string, source []byte) (map[string]any, 
 	}
 	if !s.indexAllowedLocked(index, "create_doc") {
 		return fail(403, "security_exception", "action [indices:data/write/bulk[s]] is unauthorized for user [estest-user] on indices ["+index+"], this action is granted by the index privileges [create_doc,create,index,write,all]")
+	}
+	if s.ingestLocked(index, doc) {
+		source, _ = json.Marshal(doc)
 	}
 	if s.mappingError != nil && s.mappingError(doc) {
 		return fail(400, "document_parsing_exception", "[1:2] failed to parse field [oops.cpu] of type [long] in document with id '"+id+"'")

@@ -23,10 +23,10 @@ const IndexPattern = DataStreamPrefix + "*"
 // Roles are the least privileges oopsflow needs: the writer creates the
 // data stream on its first document (auto_configure) and writes documents
 // without overwriting them (create_doc); setup installs the templates and
-// the lifecycle policy.
+// the lifecycle policy and the ingest pipeline.
 var Roles = []Role{
 	{Name: "writer", For: "scan, consume and the Fluent Bit plugin", Index: []string{"auto_configure", "create_doc"}},
-	{Name: "setup", For: "oopsflow setup", Cluster: []string{"manage_index_templates", "manage_ilm"}},
+	{Name: "setup", For: "oopsflow setup", Cluster: []string{"manage_index_templates", "manage_ilm", "manage_pipeline"}},
 }
 
 // PrivilegeReport says, per role, what the credentials lack.

@@ -27,6 +27,7 @@ const (
 	MappingsName      = "oopsflow-kernel-oops-mappings"
 	SettingsName      = "oopsflow-kernel-oops-settings"
 	IndexTemplateName = "oopsflow-kernel-oops"
+	PipelineName      = "oopsflow-kernel-oops"
 	// MinMajor is the oldest Elasticsearch major version supported.
 	MinMajor = 8
 )
@@ -45,7 +46,11 @@ type KibanaConfig struct {
 // SetupResult says what setup did.
 type SetupResult struct {
 	Version        string // Elasticsearch version
+	Serverless     bool   // Elastic Cloud Serverless: data stream lifecycle instead of ILM
 	Installed      []string
+	// ComposedWith lists the built-in component templates the index
+	// template is composed with (those the cluster has).
+	ComposedWith []string
 	SavedObjects   int // imported into Kibana
 	KibanaImported bool
 }
@@ -73,35 +78,63 @@ func Setup(ctx context.Context, es Config, kb KibanaConfig, dashboards []byte) (
 	}
 	var body struct {
 		Version struct {
-			Number string `json:"number"`
+			Number      string `json:"number"`
+			BuildFlavor string `json:"build_flavor"`
 		} `json:"version"`
 	}
 	if err := json.NewDecoder(info.Body).Decode(&body); err != nil {
 		return nil, fmt.Errorf("read cluster info: %w", err)
 	}
 	res.Version = body.Version.Number
+	res.Serverless = body.Version.BuildFlavor == "serverless"
 	major, _ := strconv.Atoi(strings.SplitN(body.Version.Number, ".", 2)[0])
 	if major < MinMajor {
 		return nil, fmt.Errorf("elasticsearch %s is too old: oopsflow needs %d.0 or later (composable templates, data streams, match_only_text)", body.Version.Number, MinMajor)
 	}
 
-	steps := []struct {
+	var builtin []string
+	for _, name := range BuiltinComponents {
+		r, err := client.Cluster.ExistsComponentTemplate(name, client.Cluster.ExistsComponentTemplate.WithContext(ctx))
+		if err != nil {
+			return res, fmt.Errorf("look for component template %s: %w", name, err)
+		}
+		r.Body.Close()
+		switch {
+		case r.StatusCode == http.StatusOK:
+			builtin = append(builtin, name)
+		case r.StatusCode != http.StatusNotFound:
+			return res, fmt.Errorf("look for component template %s: %s", name, r.Status())
+		}
+	}
+	res.ComposedWith = builtin
+	objs, err := Objects(res.Version, res.Serverless, builtin)
+	if err != nil {
+		return res, err
+	}
+	type step struct {
 		what string
 		do   func() (*esapi.Response, error)
-	}{
-		{"lifecycle policy " + PolicyName, func() (*esapi.Response, error) {
-			return client.ILM.PutLifecycle(PolicyName, client.ILM.PutLifecycle.WithBody(bytes.NewReader(schemas.ILMPolicy)), client.ILM.PutLifecycle.WithContext(ctx))
-		}},
-		{"component template " + MappingsName, func() (*esapi.Response, error) {
-			return client.Cluster.PutComponentTemplate(MappingsName, bytes.NewReader(schemas.MappingsTemplate), client.Cluster.PutComponentTemplate.WithContext(ctx))
-		}},
-		{"component template " + SettingsName, func() (*esapi.Response, error) {
-			return client.Cluster.PutComponentTemplate(SettingsName, bytes.NewReader(schemas.SettingsTemplate), client.Cluster.PutComponentTemplate.WithContext(ctx))
-		}},
-		{"index template " + IndexTemplateName, func() (*esapi.Response, error) {
-			return client.Indices.PutIndexTemplate(IndexTemplateName, bytes.NewReader(schemas.IndexTemplate), client.Indices.PutIndexTemplate.WithContext(ctx))
-		}},
 	}
+	var steps []step
+	if !res.Serverless {
+		steps = append(steps, step{"lifecycle policy " + PolicyName, func() (*esapi.Response, error) {
+			return client.ILM.PutLifecycle(PolicyName, client.ILM.PutLifecycle.WithBody(bytes.NewReader(objs.Policy)), client.ILM.PutLifecycle.WithContext(ctx))
+		}})
+	}
+	steps = append(steps,
+		step{"ingest pipeline " + PipelineName, func() (*esapi.Response, error) {
+			return client.Ingest.PutPipeline(PipelineName, bytes.NewReader(objs.Pipeline), client.Ingest.PutPipeline.WithContext(ctx))
+		}},
+		step{"component template " + MappingsName, func() (*esapi.Response, error) {
+			return client.Cluster.PutComponentTemplate(MappingsName, bytes.NewReader(objs.Mappings), client.Cluster.PutComponentTemplate.WithContext(ctx))
+		}},
+		step{"component template " + SettingsName, func() (*esapi.Response, error) {
+			return client.Cluster.PutComponentTemplate(SettingsName, bytes.NewReader(objs.Settings), client.Cluster.PutComponentTemplate.WithContext(ctx))
+		}},
+		step{"index template " + IndexTemplateName, func() (*esapi.Response, error) {
+			return client.Indices.PutIndexTemplate(IndexTemplateName, bytes.NewReader(objs.IndexTemplate), client.Indices.PutIndexTemplate.WithContext(ctx))
+		}},
+	)
 	for _, st := range steps {
 		r, err := st.do()
 		if err != nil {
@@ -145,7 +178,7 @@ func responseError(what string, r *esapi.Response) error {
 	case http.StatusUnauthorized:
 		return fmt.Errorf("%s: authentication failed (401): check the API key or user and password: %s", what, reason(b))
 	case http.StatusForbidden:
-		return fmt.Errorf("%s: permission denied (403): the user needs manage_ilm, manage_index_templates and create_doc on logs-kernel.oops-*: %s", what, reason(b))
+		return fmt.Errorf("%s: permission denied (403): the user needs the cluster privileges manage_index_templates, manage_ilm and manage_pipeline (oopsflow setup --check-privileges says which are missing): %s", what, reason(b))
 	}
 	return fmt.Errorf("%s: %s: %s", what, r.Status(), reason(b))
 }
@@ -346,4 +379,100 @@ func checkKibanaVersion(ctx context.Context, hc *http.Client, kb KibanaConfig, n
 		return fmt.Errorf("kibana %s is too old for oopsflow's dashboards: they need Kibana %s or later (upgrade Kibana, or run setup without --kibana-url to install only the Elasticsearch side)", st.Version.Number, need)
 	}
 	return nil
+}
+
+// BuiltinComponents are the component templates of Elasticsearch's logs
+// stack the index template is composed with, when the cluster has them
+// (logs@mappings and logs@settings since 8.12, ecs@mappings since 8.13).
+var BuiltinComponents = []string{"logs@mappings", "logs@settings", "ecs@mappings"}
+
+// SetupObjects are the bodies setup installs, adapted to one cluster.
+type SetupObjects struct {
+	Policy, Pipeline, Mappings, Settings, IndexTemplate []byte
+}
+
+// Objects adapts the shipped objects to a cluster: the index template is
+// composed only with the built-in component templates it has; on
+// Serverless, which has no ILM, retention is the data stream lifecycle's
+// (the ILM policy's delete age); before 8.12 the pipeline calls no custom
+// pipelines (ignore_missing_pipeline does not exist there).
+func Objects(version string, serverless bool, builtin []string) (*SetupObjects, error) {
+	o := &SetupObjects{Policy: schemas.ILMPolicy, Pipeline: schemas.IngestPipeline, Mappings: schemas.MappingsTemplate}
+	var tmpl map[string]any
+	if err := json.Unmarshal(schemas.IndexTemplate, &tmpl); err != nil {
+		return nil, fmt.Errorf("shipped index template: %w", err)
+	}
+	have := map[string]bool{}
+	for _, b := range builtin {
+		have[b] = true
+	}
+	var composed []any
+	for _, c := range tmpl["composed_of"].([]any) {
+		name := c.(string)
+		isBuiltin := false
+		for _, b := range BuiltinComponents {
+			isBuiltin = isBuiltin || b == name
+		}
+		if !isBuiltin || have[name] {
+			composed = append(composed, name)
+		}
+	}
+	tmpl["composed_of"] = composed
+	var settings map[string]any
+	if err := json.Unmarshal(schemas.SettingsTemplate, &settings); err != nil {
+		return nil, fmt.Errorf("shipped settings template: %w", err)
+	}
+	if serverless {
+		st := settings["template"].(map[string]any)["settings"].(map[string]any)
+		delete(st, "index.lifecycle.name")
+		delete(st, "index.codec") // not settable on Serverless
+		delete(st, "index.mapping.total_fields.limit")
+		retention, err := policyRetention()
+		if err != nil {
+			return nil, err
+		}
+		tmpl["template"] = map[string]any{"lifecycle": map[string]any{"data_retention": retention}}
+	}
+	if compareVersion(version, "8.12.0") < 0 {
+		var p map[string]any
+		if err := json.Unmarshal(schemas.IngestPipeline, &p); err != nil {
+			return nil, fmt.Errorf("shipped ingest pipeline: %w", err)
+		}
+		var keep []any
+		for _, proc := range p["processors"].([]any) {
+			if _, hook := proc.(map[string]any)["pipeline"]; !hook {
+				keep = append(keep, proc)
+			}
+		}
+		p["processors"] = keep
+		var err error
+		if o.Pipeline, err = json.Marshal(p); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if o.IndexTemplate, err = json.Marshal(tmpl); err != nil {
+		return nil, err
+	}
+	if o.Settings, err = json.Marshal(settings); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// policyRetention is the delete phase's min_age of the shipped ILM policy.
+func policyRetention() (string, error) {
+	var p struct {
+		Policy struct {
+			Phases struct {
+				Delete struct {
+					MinAge string `json:"min_age"`
+				} `json:"delete"`
+			} `json:"phases"`
+		} `json:"policy"`
+	}
+	if err := json.Unmarshal(schemas.ILMPolicy, &p); err != nil || p.Policy.Phases.Delete.MinAge == "" {
+		return "", fmt.Errorf("shipped lifecycle policy: no delete age (%v)", err)
+	}
+	return p.Policy.Phases.Delete.MinAge, nil
 }

@@ -3,6 +3,10 @@ package elastic
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +28,7 @@ func TestSetupTwice(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run %d: %v", i+1, err)
 		}
-		if res.Version != "8.15.0" || len(res.Installed) != 4 || res.SavedObjects != shippedObjects() {
+		if res.Version != "8.15.0" || len(res.Installed) != 5 || res.SavedObjects != shippedObjects() {
 			t.Fatalf("run %d: %+v", i+1, res)
 		}
 		tmpl := srv.Object("_index_template/" + IndexTemplateName)
@@ -121,5 +125,121 @@ func TestKibanaTooOld(t *testing.T) {
 			t.Errorf("kibana %s: %v", v, err)
 		}
 		srv.Close()
+	}
+}
+
+// The index template is composed like the logs stack's own: with the
+// built-in logs@ and ecs@ component templates the cluster has, the users'
+// @custom hooks (allowed to be missing), auto-creation allowed, managed
+// metadata and a version; documents get event.ingested from the default
+// pipeline.
+func TestSetupComposesWithTheLogsStack(t *testing.T) {
+	for _, tc := range []struct {
+		version  string
+		builtins []string
+		hooks    bool
+	}{
+		{"8.11.4", nil, false},
+		{"8.12.2", []string{"logs@mappings", "logs@settings"}, true},
+		{"8.15.0", []string{"logs@mappings", "logs@settings", "ecs@mappings"}, true},
+		{"9.1.0", []string{"logs@mappings", "logs@settings", "ecs@mappings"}, true},
+	} {
+		srv := estest.New(tc.version)
+		res, err := Setup(ctxT(t, 10*time.Second), Config{Addresses: []string{srv.URL}}, KibanaConfig{}, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.version, err)
+		}
+		var tmpl struct {
+			Composed      []string       `json:"composed_of"`
+			Ignore        []string       `json:"ignore_missing_component_templates"`
+			AutoCreate    bool           `json:"allow_auto_create"`
+			Version       int            `json:"version"`
+			Meta          map[string]any `json:"_meta"`
+			IndexPatterns []string       `json:"index_patterns"`
+		}
+		if err := json.Unmarshal(srv.Object("_index_template/"+IndexTemplateName), &tmpl); err != nil {
+			t.Fatal(err)
+		}
+		want := append(append([]string{}, tc.builtins...), MappingsName, SettingsName, "logs@custom", "logs-kernel.oops@custom")
+		if strings.Join(tmpl.Composed, ",") != strings.Join(want, ",") || strings.Join(res.ComposedWith, ",") != strings.Join(tc.builtins, ",") {
+			t.Errorf("%s: composed of %v (reported %v), want %v", tc.version, tmpl.Composed, res.ComposedWith, want)
+		}
+		if !tmpl.AutoCreate || tmpl.Version < 2 || tmpl.Meta["managed"] != true || tmpl.Meta["managed_by"] != "oopsflow" || len(tmpl.Ignore) != 2 {
+			t.Errorf("%s: template %+v", tc.version, tmpl)
+		}
+		pipeline := string(srv.Object("_ingest/pipeline/" + PipelineName))
+		if !strings.Contains(pipeline, "event.ingested") || strings.Contains(pipeline, "ignore_missing_pipeline") != tc.hooks {
+			t.Errorf("%s: pipeline %s", tc.version, pipeline)
+		}
+		// The first document creates the data stream and goes through the
+		// default pipeline.
+		s, err := NewSink(Config{Addresses: []string{srv.URL}, FlushInterval: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dn := newDones(t)
+		writeAll(t, s, docs(1, "ing"), dn)
+		if err := s.Close(ctxT(t, 10*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		ids := srv.IDs(s.Index())
+		if len(ids) != 1 || !strings.Contains(string(srv.Doc(s.Index(), ids[0])), `"ingested"`) {
+			t.Errorf("%s: stored %v without event.ingested", tc.version, ids)
+		}
+		srv.Close()
+	}
+}
+
+// Serverless has no ILM: retention is the data stream lifecycle's.
+func TestSetupServerless(t *testing.T) {
+	srv := estest.New("8.11.0")
+	srv.Serverless()
+	defer srv.Close()
+	res, err := Setup(ctxT(t, 10*time.Second), Config{Addresses: []string{srv.URL}}, KibanaConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Serverless || srv.Object("_ilm/policy/"+PolicyName) != nil {
+		t.Fatalf("serverless: %+v", res)
+	}
+	tmpl := string(srv.Object("_index_template/" + IndexTemplateName))
+	settings := string(srv.Object("_component_template/" + SettingsName))
+	if !strings.Contains(tmpl, `"data_retention":"400d"`) || strings.Contains(settings, "index.lifecycle.name") {
+		t.Fatalf("template %s\nsettings %s", tmpl, settings)
+	}
+}
+
+// Setup over the objects of the previous release replaces them all.
+func TestSetupUpgrades(t *testing.T) {
+	srv := estest.New("8.15.0")
+	defer srv.Close()
+	c := &http.Client{}
+	for path, file := range map[string]string{
+		"_ilm/policy/" + PolicyName:            "ilm-policy.json",
+		"_component_template/" + MappingsName:  "component-template-mappings.json",
+		"_component_template/" + SettingsName:  "component-template-settings.json",
+		"_index_template/" + IndexTemplateName: "index-template.json",
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", "v1", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/"+path, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("install the old %s: %v %v", path, err, resp)
+		}
+		resp.Body.Close()
+	}
+	if strings.Contains(string(srv.Object("_index_template/"+IndexTemplateName)), "allow_auto_create") {
+		t.Fatal("the old template already has the new fields: the test proves nothing")
+	}
+	if _, err := Setup(ctxT(t, 10*time.Second), Config{Addresses: []string{srv.URL}}, KibanaConfig{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := string(srv.Object("_index_template/" + IndexTemplateName))
+	if !strings.Contains(tmpl, `"allow_auto_create":true`) || !strings.Contains(tmpl, `"version":2`) || !strings.Contains(string(srv.Object("_component_template/"+SettingsName)), "default_pipeline") {
+		t.Fatalf("not upgraded: %s", tmpl)
 	}
 }
