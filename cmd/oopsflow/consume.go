@@ -341,7 +341,11 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 
 	if cfg.MetricsAddr != "" {
-		srv, err := serveMetrics(cfg.MetricsAddr, reg, consumer, log)
+		var stalled func() (bool, string)
+		if sink != nil {
+			stalled = watchStall(ctx, sink, es.timeout, reg, log)
+		}
+		srv, err := serveMetrics(cfg.MetricsAddr, reg, consumer, stalled, log)
 		if err != nil {
 			return &exitError{code: exitError_, err: err}
 		}
@@ -447,9 +451,43 @@ func registerSinkMetrics(reg *prometheus.Registry, s *elastic.Sink) {
 	)
 }
 
+// watchStall checks every few seconds whether documents have waited longer
+// than d with none indexed; it logs the change both ways with the reason
+// (the last Elasticsearch error and what to change), exports
+// oopsflow_sink_stalled, and returns the check for /readyz. Commits stop by
+// themselves meanwhile: nothing past the waiting documents is durable.
+func watchStall(ctx context.Context, s *elastic.Sink, d time.Duration, reg *prometheus.Registry, log *slog.Logger) func() (bool, string) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "oopsflow_sink_stalled",
+		Help: "1 while documents have waited longer than es_timeout with none indexed (offsets are not committed meanwhile); the log says why."})
+	reg.MustRegister(g)
+	go func() {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		was := false
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			now, why := s.Stalled(d)
+			switch {
+			case now && !was:
+				g.Set(1)
+				log.Error("elasticsearch: documents are not being indexed; offsets are not committed and /readyz fails until they are", "why", why)
+			case !now && was:
+				g.Set(0)
+				log.Info("elasticsearch: documents are indexed again")
+			}
+			was = now
+		}
+	}()
+	return func() (bool, string) { return s.Stalled(d) }
+}
+
 // serveMetrics serves /metrics, /healthz (the process answers) and /readyz
-// (a member of a consumer group generation).
-func serveMetrics(addr string, reg *prometheus.Registry, c *kafka.Consumer, log *slog.Logger) (*http.Server, error) {
+// (a member of a consumer group generation whose output works).
+func serveMetrics(addr string, reg *prometheus.Registry, c *kafka.Consumer, stalled func() (bool, string), log *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
@@ -461,6 +499,12 @@ func serveMetrics(addr string, reg *prometheus.Registry, c *kafka.Consumer, log 
 		if !c.Ready() {
 			http.Error(w, "not a member of a consumer group generation yet", http.StatusServiceUnavailable)
 			return
+		}
+		if stalled != nil {
+			if bad, why := stalled(); bad {
+				http.Error(w, "elasticsearch: "+why, http.StatusServiceUnavailable)
+				return
+			}
 		}
 		io.WriteString(w, "ready\n")
 	})

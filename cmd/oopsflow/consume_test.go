@@ -257,3 +257,82 @@ func TestConsumeReloadsSignatures(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// A destination error that lasts (here a writer without auto_configure)
+// stops commits, turns /readyz not ready with the reason and the fix,
+// moves oopsflow_sink_stalled and is logged; nothing is dead-lettered.
+// Granting the privilege lets the waiting document in, and it recovers.
+func TestConsumeStallsOnMissingPrivilege(t *testing.T) {
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "syslog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	srv := estest.New("8.15.0")
+	defer srv.Close()
+	srv.Grant(estest.Privileges{Index: map[string][]string{"logs-kernel.oops-*": {"create_doc"}}})
+	data, _ := os.ReadFile(examples + "netfs-rreq-unlock-xa-retry/aks-node-1075.log")
+	w := &kafkago.Writer{Addr: kafkago.TCP(kc.ListenAddrs()...), Topic: "syslog", BatchTimeout: 5 * time.Millisecond}
+	var msgs []kafkago.Message
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		msgs = append(msgs, kafkago.Message{Key: []byte("node"), Value: []byte(l)})
+	}
+	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	dir := t.TempDir()
+	dead := filepath.Join(dir, "dead.ndjson")
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"consume", "--brokers", strings.Join(kc.ListenAddrs(), ","), "--topic", "syslog", "--group", "g-stall",
+			"--es-url", srv.URL, "--es-timeout", "1s", "--dead-letter", dead, "--metrics-addr", addr}, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body := get("/readyz")
+		_, metrics := get("/metrics")
+		if code == 503 && strings.Contains(body, "auto_configure") && strings.Contains(metrics, "oopsflow_sink_stalled 1") && strings.Contains(stderr.String(), "not being indexed") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no stall reported: /readyz %d %q\nlog:\n%s", code, body, stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Nothing past the waiting report is committed: the lag stays above 0.
+	if _, metrics := get("/metrics"); strings.Contains(metrics, "oopsflow_commit_lag{partition=\"0\"} 0\n") {
+		t.Errorf("offsets committed past the waiting document:\n%s", metrics)
+	}
+	srv.Grant(estest.Privileges{Index: map[string][]string{"logs-kernel.oops-*": {"auto_configure", "create_doc"}}})
+	for {
+		code, _ := get("/readyz")
+		if code == 200 && srv.Count(elastic.DataStreamPrefix+"default") == 1 {
+			break
+		}
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatalf("no recovery: /readyz %d, %d stored\nlog:\n%s", code, srv.Count(elastic.DataStreamPrefix+"default"), stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := os.Stat(dead); err == nil {
+		t.Error("a document was dead-lettered for a missing privilege")
+	}
+	cancel()
+	if code := <-done; code != 0 && code != exitSIGTERM {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+}

@@ -149,6 +149,9 @@ type Sink struct {
 	fatalErr error
 	lastErr  string
 	progress chan struct{} // a document finished (capacity 1)
+	// lastDurable and busySince (Unix nanoseconds) tell how long documents
+	// have waited with none becoming durable (Stalled).
+	lastDurable, busySince atomic.Int64
 
 	emitted, indexed, duplicates, retried, deadLettered, abandoned atomic.Uint64
 }
@@ -374,6 +377,21 @@ func (s *Sink) Err() error {
 	return s.fatalErr
 }
 
+// Stalled reports documents waiting for longer than d with none becoming
+// durable meanwhile (Elasticsearch down, a missing privilege, a blocked
+// cluster), and why: the last error and what to change.
+func (s *Sink) Stalled(d time.Duration) (bool, string) {
+	if len(s.sem) == 0 {
+		return false, ""
+	}
+	since := max(s.lastDurable.Load(), s.busySince.Load())
+	if time.Since(time.Unix(0, since)) <= d {
+		return false, ""
+	}
+	why := fmt.Sprintf("%d document(s) waiting, none indexed for %s", len(s.sem), time.Since(time.Unix(0, since)).Round(time.Second))
+	return true, why + s.lastErrSuffix()
+}
+
 // LastError is the most recent request or item error, "" if none: what to
 // tell a user when documents do not become durable.
 func (s *Sink) LastError() string {
@@ -434,6 +452,9 @@ func (s *Sink) Write(ctx context.Context, d *document.Document, done func(error)
 		case <-s.stop:
 			return ErrClosed
 		}
+	}
+	if len(s.sem) == 1 {
+		s.busySince.Store(time.Now().UnixNano()) // the first document waiting
 	}
 	d.DataStream.Namespace = s.cfg.Namespace
 	body, err := json.Marshal(d)
@@ -597,6 +618,7 @@ func (s *Sink) finish(p *pending, o Outcome) {
 		return
 	}
 	s.forget(p)
+	s.lastDurable.Store(time.Now().UnixNano())
 	switch o {
 	case Indexed:
 		s.indexed.Add(1)
