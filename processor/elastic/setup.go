@@ -45,12 +45,12 @@ type KibanaConfig struct {
 
 // SetupResult says what setup did.
 type SetupResult struct {
-	Version        string // Elasticsearch version
-	Serverless     bool   // Elastic Cloud Serverless: data stream lifecycle instead of ILM
-	Installed      []string
+	Version    string // Elasticsearch version
+	Serverless bool   // Elastic Cloud Serverless: data stream lifecycle instead of ILM
+	Installed  []string
 	// ComposedWith lists the built-in component templates the index
 	// template is composed with (those the cluster has).
-	ComposedWith []string
+	ComposedWith   []string
 	SavedObjects   int // imported into Kibana
 	KibanaImported bool
 }
