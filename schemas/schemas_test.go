@@ -176,7 +176,7 @@ func TestDocumentsUseOnlyMappedFields(t *testing.T) {
 }
 
 func TestTemplatesParse(t *testing.T) {
-	for name, b := range map[string][]byte{"ilm": schemas.ILMPolicy, "mappings": schemas.MappingsTemplate, "settings": schemas.SettingsTemplate, "index": schemas.IndexTemplate, "document": schemas.Document, "signature": schemas.Signature} {
+	for name, b := range map[string][]byte{"ilm": schemas.ILMPolicy, "mappings": schemas.MappingsTemplate, "settings": schemas.SettingsTemplate, "index": schemas.IndexTemplate, "pipeline": schemas.IngestPipeline, "document": schemas.Document, "signature": schemas.Signature} {
 		var v map[string]any
 		if err := json.Unmarshal(b, &v); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -186,9 +186,35 @@ func TestTemplatesParse(t *testing.T) {
 		IndexPatterns []string `json:"index_patterns"`
 		Priority      int      `json:"priority"`
 		ComposedOf    []string `json:"composed_of"`
+		Ignore        []string `json:"ignore_missing_component_templates"`
 	}
 	json.Unmarshal(schemas.IndexTemplate, &it)
-	if it.Priority < 500 || len(it.IndexPatterns) != 1 || it.IndexPatterns[0] != "logs-kernel.oops-*" || len(it.ComposedOf) != 2 {
+	if it.Priority < 500 || len(it.IndexPatterns) != 1 || it.IndexPatterns[0] != "logs-kernel.oops-*" {
 		t.Fatalf("index template: %+v", it)
+	}
+	// oopsflow's own component templates come after the built-in ones
+	// (later wins) and before the users' hooks, which may be missing.
+	pos := map[string]int{}
+	for i, c := range it.ComposedOf {
+		pos[c] = i
+	}
+	ours := []string{"oopsflow-kernel-oops-mappings", "oopsflow-kernel-oops-settings"}
+	for _, c := range ours {
+		if _, ok := pos[c]; !ok {
+			t.Fatalf("index template not composed of %s: %v", c, it.ComposedOf)
+		}
+	}
+	for _, b := range []string{"logs@mappings", "logs@settings", "ecs@mappings"} {
+		if p, ok := pos[b]; ok && p > pos[ours[0]] {
+			t.Errorf("%s after oopsflow's templates would override them", b)
+		}
+	}
+	for _, h := range it.Ignore {
+		if pos[h] < pos[ours[1]] {
+			t.Errorf("the users' hook %s must come last", h)
+		}
+	}
+	if len(it.Ignore) != 2 {
+		t.Errorf("hooks %v", it.Ignore)
 	}
 }
