@@ -121,39 +121,36 @@ func rulesNew(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	return nil
 }
 
-// reportsOf reads the reports of a file: oopsflow documents when it is
-// NDJSON of them, else a log run through the pipeline.
+// reportsOf reads the reports of a file (plain or gzip, "-" for stdin),
+// streamed: oopsflow documents when it is NDJSON of them, else a log run
+// through the pipeline.
 func reportsOf(ctx context.Context, path string, stdin io.Reader, host string, m *matcher.Matcher) ([]*document.Document, error) {
-	var data []byte
-	var err error
-	if path == "-" {
-		data, err = io.ReadAll(stdin)
-	} else {
-		data, err = os.ReadFile(path)
-	}
+	r, name, closeInput, err := openInput(ctx, path, stdin, nil)
 	if err != nil {
-		return nil, fmt.Errorf("read report: %w", err)
+		return nil, err
 	}
-	if isDocuments(data) {
-		return readDocuments(path, data)
+	defer closeInput()
+	first, _ := r.Peek(64 << 10)
+	if line, _, _ := bytes.Cut(first, []byte("\n")); isDocuments(line) {
+		return readDocuments(name, r)
 	}
-	docs, err := docsOf(ctx, data, host, m)
+	docs, err := docsOf(ctx, r, host, m)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return docs, nil
 }
 
 // docsOf runs a log through the pipeline; host names the console of lines
 // that carry none.
-func docsOf(ctx context.Context, data []byte, host string, m *matcher.Matcher) ([]*document.Document, error) {
+func docsOf(ctx context.Context, r io.Reader, host string, m *matcher.Matcher) ([]*document.Document, error) {
 	var docs []*document.Document
 	cfg := pipeline.Config{DefaultHost: host, Console: host != ""}
 	if cfg.DefaultHost == "" {
 		cfg.DefaultHost = "unknown"
 	}
 	p := pipeline.New(cfg, m, pipeline.OutputFunc(func(d *document.Document) error { docs = append(docs, d); return nil }))
-	if _, err := pipeline.Feed(ctx, p, bytes.NewReader(data), pipeline.DefaultMaxLine); err != nil {
+	if _, err := pipeline.Feed(ctx, p, r, pipeline.DefaultMaxLine); err != nil {
 		return nil, err
 	}
 	if err := p.Close(ctx, assemble.EOF); err != nil {
@@ -164,8 +161,8 @@ func docsOf(ctx context.Context, data []byte, host string, m *matcher.Matcher) (
 
 // isDocuments reports NDJSON whose first object is an oopsflow document
 // (it has oops and error objects), not a log in JSON such as journald's.
-func isDocuments(data []byte) bool {
-	first, _, _ := bytes.Cut(bytes.TrimLeft(data, " \t\r\n"), []byte("\n"))
+func isDocuments(first []byte) bool {
+	first = bytes.TrimSpace(first)
 	if len(first) == 0 || first[0] != '{' {
 		return false
 	}
@@ -178,9 +175,9 @@ func isDocuments(data []byte) bool {
 	return json.Unmarshal(first, &probe) == nil && probe.Oops != nil && probe.Oops.Type != "" && probe.Error != nil
 }
 
-func readDocuments(path string, data []byte) ([]*document.Document, error) {
+func readDocuments(path string, r io.Reader) ([]*document.Document, error) {
 	var docs []*document.Document
-	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 64<<20)
 	line := 0
 	for sc.Scan() {
@@ -271,7 +268,7 @@ func addLookAlike(ctx context.Context, dr *draft.Draft, docs []*document.Documen
 			if err != nil {
 				return fmt.Errorf("built-in example: %w", err)
 			}
-			found, err := docsOf(ctx, data, ex.Host, m)
+			found, err := docsOf(ctx, bytes.NewReader(data), ex.Host, m)
 			if err != nil || len(found) == 0 {
 				continue
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"compress/gzip"
 	"bytes"
 	"io/fs"
 	"os"
@@ -148,6 +149,17 @@ func TestRulesNewChoosesAndRefuses(t *testing.T) {
 	}
 	if code, _, stderr := runCmd(t, "", "rules", "new", "--from", src, "--report", "1", "--id", "nvme-timeout", "-o", out); code != exitError_ || !strings.Contains(stderr, "exists") {
 		t.Fatalf("second run: exit %d %s", code, stderr)
+	}
+
+	// A gzip log, as rotated logs are.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(log.Bytes())
+	zw.Close()
+	gzPath := filepath.Join(dir, "fleet.log.1.gz")
+	os.WriteFile(gzPath, gz.Bytes(), 0o644)
+	if code, stdout, stderr := runCmd(t, "", "rules", "new", "--from", gzPath, "--report", "1", "--id", "nvme-timeout-gz", "-o", out); code != 0 || !strings.Contains(stdout, "nvme_timeout") {
+		t.Fatalf("gzip input: exit %d\n%s%s", code, stdout, stderr)
 	}
 
 	// scan's NDJSON documents, from standard input.

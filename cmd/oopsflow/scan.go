@@ -306,36 +306,50 @@ func (o deadlineOutput) Write(ctx context.Context, d *document.Document, done fu
 // scanInput feeds one file (or stdin for "-") into the pipeline, unzipping
 // gzip input. It returns the number of lines cut to the length limit.
 func scanInput(ctx context.Context, p *pipeline.Pipeline, name string, stdin io.Reader, maxLine int, prog *progress) (uint64, error) {
-	var r io.Reader
-	if name == "-" {
-		r = stdin
-		name = "stdin"
-	} else {
-		fh, err := os.Open(name)
-		if err != nil {
-			return 0, fmt.Errorf("open input: %w", err)
-		}
-		defer fh.Close()
-		r = fh
+	r, name, closeInput, err := openInput(ctx, name, stdin, prog)
+	if err != nil {
+		return 0, err
 	}
-	r = prog.count(interruptible(ctx, r))
-	br := bufio.NewReaderSize(r, 256<<10)
-	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return 0, fmt.Errorf("%s: gzip: %w", name, err)
-		}
-		defer zr.Close()
-		r = zr
-	} else {
-		r = br
-	}
+	defer closeInput()
 	p.SetSource(document.Source{File: name})
 	cut, err := pipeline.Feed(ctx, p, r, maxLine)
 	if err != nil {
 		return cut, fmt.Errorf("%s: %w", name, err)
 	}
 	return cut, nil
+}
+
+// openInput opens a file, or stdin for "-" (named "stdin"), interruptible
+// by ctx, counted by prog (may be nil), unzipped when it is gzip. The
+// reader is buffered: Peek works on it.
+func openInput(ctx context.Context, name string, stdin io.Reader, prog *progress) (*bufio.Reader, string, func(), error) {
+	var r io.Reader
+	closeInput := func() {}
+	if name == "-" {
+		r = stdin
+		name = "stdin"
+	} else {
+		fh, err := os.Open(name)
+		if err != nil {
+			return nil, name, nil, fmt.Errorf("open input: %w", err)
+		}
+		r, closeInput = fh, func() { fh.Close() }
+	}
+	r = interruptible(ctx, r)
+	if prog != nil {
+		r = prog.count(r)
+	}
+	br := bufio.NewReaderSize(r, 256<<10)
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			closeInput()
+			return nil, name, nil, fmt.Errorf("%s: gzip: %w", name, err)
+		}
+		fileClose := closeInput
+		return bufio.NewReaderSize(zr, 256<<10), name, func() { zr.Close(); fileClose() }, nil
+	}
+	return br, name, closeInput, nil
 }
 
 // sources is the knowledge base of a front end: the built-in signatures
