@@ -158,7 +158,7 @@ func TestRulesNewChoosesAndRefuses(t *testing.T) {
 	zw.Close()
 	gzPath := filepath.Join(dir, "fleet.log.1.gz")
 	os.WriteFile(gzPath, gz.Bytes(), 0o644)
-	if code, stdout, stderr := runCmd(t, "", "rules", "new", "--from", gzPath, "--report", "1", "--id", "nvme-timeout-gz", "-o", out); code != 0 || !strings.Contains(stdout, "nvme_timeout") {
+	if code, stdout, stderr := runCmd(t, "", "rules", "new", "--from", gzPath, "--report", "1", "--id", "nvme-timeout-gz", "-o", filepath.Join(dir, "gz")); code != 0 || !strings.Contains(stdout, "nvme_timeout") {
 		t.Fatalf("gzip input: exit %d\n%s%s", code, stdout, stderr)
 	}
 
