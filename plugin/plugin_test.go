@@ -398,8 +398,14 @@ func TestPluginFormatsAndInstances(t *testing.T) {
 			t.Errorf("init failure %q not explained in the log:\n%s", msg, h.stderr)
 		}
 	}
-	if !strings.Contains(h.stderr.String(), "4 acknowledged") && !strings.Contains(h.stderr.String(), "chunks,") {
-		t.Errorf("exit summary missing:\n%s", h.stderr)
+	// The harness's stderr is read as it comes: wait for the summary.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(h.stderr.String(), "4 acknowledged") && !strings.Contains(h.stderr.String(), "chunks,") {
+		if time.Now().After(deadline) {
+			t.Errorf("exit summary missing:\n%s", h.stderr)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"compress/gzip"
 	"bytes"
+	"compress/gzip"
 	"io/fs"
 	"os"
 	"path"

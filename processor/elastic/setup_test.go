@@ -214,21 +214,21 @@ func TestSetupUpgrades(t *testing.T) {
 	srv := estest.New("8.15.0")
 	defer srv.Close()
 	c := &http.Client{}
-	for path, file := range map[string]string{
-		"_ilm/policy/" + PolicyName:            "ilm-policy.json",
-		"_component_template/" + MappingsName:  "component-template-mappings.json",
-		"_component_template/" + SettingsName:  "component-template-settings.json",
-		"_index_template/" + IndexTemplateName: "index-template.json",
+	for _, o := range []struct{ path, file string }{ // components before the template that uses them
+		{"_ilm/policy/" + PolicyName, "ilm-policy.json"},
+		{"_component_template/" + MappingsName, "component-template-mappings.json"},
+		{"_component_template/" + SettingsName, "component-template-settings.json"},
+		{"_index_template/" + IndexTemplateName, "index-template.json"},
 	} {
-		b, err := os.ReadFile(filepath.Join("testdata", "v1", file))
+		b, err := os.ReadFile(filepath.Join("testdata", "v1", o.file))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/"+path, bytes.NewReader(b))
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/"+o.path, bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := c.Do(req)
 		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("install the old %s: %v %v", path, err, resp)
+			t.Fatalf("install the old %s: %v %v", o.path, err, resp)
 		}
 		resp.Body.Close()
 	}

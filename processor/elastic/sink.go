@@ -642,8 +642,8 @@ func (s *Sink) lose(p *pending, err error) {
 	if !p.finished.CompareAndSwap(false, true) {
 		return
 	}
+	s.abandoned.Add(1) // before forget: Close counts once live is empty
 	s.forget(p)
-	s.abandoned.Add(1)
 	<-s.sem
 	if p.done != nil {
 		p.done(err)
@@ -722,6 +722,18 @@ func (s *Sink) Close(ctx context.Context) error {
 	s.mu.Unlock()
 	for _, p := range left {
 		s.lose(p, cause)
+	}
+	// A document another goroutine is losing or finishing right now (a
+	// retry timer, a late bulk callback) leaves live after its counter
+	// moved: wait for them, briefly, so the count below is whole.
+	for i := 0; i < 1000; i++ {
+		s.mu.Lock()
+		n := len(s.live)
+		s.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
 	}
 	if dlErr := s.cfg.DeadLetter.Close(); dlErr != nil && err == nil {
 		err = dlErr
