@@ -394,7 +394,7 @@ func TestPluginFormatsAndInstances(t *testing.T) {
 		t.Errorf("instance 1 documents: %+v", d1)
 	}
 	for _, msg := range []string{"needs Es_Url", `namespace "Prod"`, "scheme must be http"} {
-		if !strings.Contains(h.stderr.String(), msg) {
+		if !h.logged(msg) {
 			t.Errorf("init failure %q not explained in the log:\n%s", msg, h.stderr)
 		}
 	}
@@ -484,7 +484,7 @@ func TestPluginAcknowledgesOnlyDurable(t *testing.T) {
 			t.Errorf("%s assembled badly: %+v", key, d.Oops)
 		}
 	}
-	if !strings.Contains(h.stderr.String(), "refused unread") {
+	if !h.logged("refused unread") {
 		t.Errorf("the refusal is not logged:\n%s", h.stderr)
 	}
 }
@@ -510,7 +510,7 @@ func TestPluginOutageAtShutdown(t *testing.T) {
 		time.Sleep(60 * time.Millisecond)
 	}
 	h.expect("exit 0 = 1", "exit 0")
-	if !strings.Contains(h.stderr.String(), "not indexed") {
+	if !h.logged("not indexed") {
 		t.Errorf("the loss at exit is not logged:\n%s", h.stderr)
 	}
 	srv.Hang(false)
@@ -547,7 +547,7 @@ func TestPluginFullDisk(t *testing.T) {
 		time.Sleep(60 * time.Millisecond)
 	}
 	h.expect("exit 0 = 1", "exit 0")
-	if !strings.Contains(h.stderr.String(), "no space left") {
+	if !h.logged("no space left") {
 		t.Errorf("the full disk is not logged:\n%s", h.stderr)
 	}
 	out := filepath.Join(dir, "out.ndjson")
@@ -757,4 +757,17 @@ func TestPluginReloadsSignatures(t *testing.T) {
 		t.Fatalf("after a broken file: %s", r)
 	}
 	h.expect("exit 0 = 1", "exit 0")
+}
+
+// logged waits (up to 10 s) for the harness's stderr, which is read as it
+// comes, to contain msg.
+func (h *harness) logged(msg string) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(h.stderr.String(), msg) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
 }
