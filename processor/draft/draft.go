@@ -264,7 +264,7 @@ func distinctive(trace []oops.Frame, fn string) (names []string, within []int) {
 			break
 		}
 		name := oops.StripSuffix(f.Function)
-		if seen[name] || format.Helper(name) || Generic(name) {
+		if seen[name] || format.Helper(name) || format.Dispatcher(name) {
 			continue
 		}
 		seen[name] = true
@@ -275,47 +275,6 @@ func distinctive(trace []oops.Frame, fn string) (names []string, within []int) {
 		}
 	}
 	return names, within
-}
-
-// genericPrefixes start the names of system call entry, interrupt and
-// exception entry, scheduler and worker functions.
-var genericPrefixes = []string{
-	"entry_", "ret_from_", "system_call", "do_syscall", "syscall_", "__x64_sys", "__ia32_sys", "__arm64_sys",
-	"__se_sys", "__do_sys", "sys_", "SyS_", "SYSC_", "ksys_", "el0_", "el1_", "el0t_", "asm_", "irq_", "__irq_",
-	"do_IRQ", "handle_irq", "common_interrupt", "apic_timer_interrupt", "smp_apic_timer_interrupt",
-	"sysvec_", "__sysvec_", "exc_", "do_page_fault", "__do_page_fault", "page_fault", "handle_mm_fault",
-	"__handle_mm_fault", "do_user_addr_fault", "vfs_", "do_sync_", "new_sync_", "__vfs_", "do_sys_",
-	"exit_to_user_mode", "syscall_exit", "do_el0_", "invoke_syscall", "__invoke_syscall", "gic_handle_irq",
-	"schedule", "__schedule", "io_schedule", "preempt_schedule", "wait_for_", "__wait_", "wait_on_",
-	"__mutex_lock", "mutex_lock", "rwsem_down", "down_read", "down_write", "__down", "rt_mutex",
-}
-
-// generic are whole names of dispatchers many unrelated crashes share.
-var generic = map[string]bool{
-	"kthread": true, "worker_thread": true, "process_one_work": true, "process_scheduled_works": true,
-	"schedule": true, "__schedule": true, "schedule_timeout": true, "smpboot_thread_fn": true,
-	"__do_softirq": true, "handle_softirqs": true, "do_softirq": true, "run_ksoftirqd": true, "call_timer_fn": true,
-	"run_timer_softirq": true, "expire_timers": true, "__run_timers": true, "rcu_core": true, "rcu_do_batch": true,
-	"net_rx_action": true, "__napi_poll": true, "napi_poll": true, "do_exit": true, "do_group_exit": true,
-	"get_signal": true, "do_signal": true, "cpu_startup_entry": true, "do_idle": true, "start_kernel": true,
-	"secondary_startup_64": true, "start_secondary": true, "panic": true, "die": true, "oops_end": true,
-	"no_context": true, "__bad_area_nosemaphore": true, "bad_area": true, "show_stack": true, "dump_stack": true,
-	"dump_stack_lvl": true, "watchdog_timer_fn": true, "__hrtimer_run_queues": true, "hrtimer_interrupt": true,
-}
-
-// Generic reports a frame that says little about which bug crashed: system
-// call and interrupt entry, the scheduler, workers and timers, the fault
-// handler, the VFS dispatchers.
-func Generic(name string) bool {
-	if generic[name] {
-		return true
-	}
-	for _, p := range genericPrefixes {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // sameBug lists the report types one bug can show up as.

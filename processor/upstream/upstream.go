@@ -21,6 +21,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/oopsflow/oopsflow/processor/format"
 )
 
 // DefaultDashboard is syzbot's public dashboard.
@@ -138,15 +140,6 @@ func (x *Index) Len() int {
 	return n
 }
 
-// generic are functions a title may name that say little about the bug:
-// entry points, dispatchers and schedulers many unrelated crashes share.
-var generic = map[string]bool{
-	"corrupted": true, "process_one_work": true, "worker_thread": true, "kthread": true, "ret_from_fork": true,
-	"do_syscall_64": true, "do_syscall_x64": true, "entry_SYSCALL_64_after_hwframe": true, "__schedule": true,
-	"schedule": true, "smp_call_function": true, "call_timer_fn": true, "__do_softirq": true, "handle_softirqs": true,
-	"rcu_core": true, "exit_to_user_mode_prepare": true, "irq_exit_rcu": true, "asm_sysvec_apic_timer_interrupt": true,
-}
-
 // confidence is low for a title that names no function or a generic one.
 func confidence(title string) float64 {
 	i := strings.LastIndex(title, " in ")
@@ -157,7 +150,7 @@ func confidence(title string) float64 {
 	if j := strings.IndexByte(fn, '/'); j >= 0 {
 		fn = fn[:j]
 	}
-	if generic[fn] || strings.Contains(fn, " ") {
+	if fn == "corrupted" || format.Dispatcher(fn) || strings.Contains(fn, " ") {
 		return 0.3
 	}
 	return 0.8
