@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/oopsflow/oopsflow/processor/upstream"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/oopsflow/oopsflow/processor/document"
+	"github.com/oopsflow/oopsflow/processor/upstream"
 )
 
 // clock is a fake clock.
