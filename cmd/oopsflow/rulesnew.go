@@ -40,6 +40,10 @@ func rulesNew(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	force := fl.Bool("force", false, "overwrite an existing signature or example of that id")
 	var dirs stringList
 	fl.Var(&dirs, "signatures", "knowledge base directory to say whether the report is already known (repeatable)")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, "Usage: oopsflow rules new --from FILE [--report N] --id ID [-o DIR]\n\nDrafts a signature from one kernel report of a log (plain, gzip, - for stdin) or of\nscan's NDJSON documents: ID.yaml with conditions, kernels and TODO placeholders, and\nexamples/ID/ with the report and a look-alike it must not match. rules test passes on it.\n\nFlags:\n")
+		fl.PrintDefaults()
+	}
 	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
@@ -306,6 +310,10 @@ func rulesInit(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("rules init", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	force := fl.Bool("force", false, "overwrite files that exist")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, "Usage: oopsflow rules init DIR\n\nLays out a signatures repository: README, signature.schema.json for editors,\nci.sh (rules lint and rules test) and a GitHub Actions workflow running it.\n\nFlags:\n")
+		fl.PrintDefaults()
+	}
 	if err := parseFlags(fl, args); err != nil {
 		return err
 	}
