@@ -102,3 +102,28 @@ func TestLeastPrivilegeWriter(t *testing.T) {
 		t.Fatalf("broader grants that imply the roles: exit %d\n%s", code, out)
 	}
 }
+
+// A cluster that restricts auto-creation (action.auto_create_index: false):
+// before setup the first document cannot create the data stream, scan says
+// what to change and dead-letters nothing; setup's template allows
+// auto-creation for logs-kernel.oops-* only, and the same scan then works.
+func TestRestrictedAutoCreate(t *testing.T) {
+	srv := estest.New("8.15.0")
+	defer srv.Close()
+	srv.RestrictAutoCreate()
+	dead := t.TempDir() + "/dead.ndjson"
+	file := examples + "netfs-rreq-unlock-xa-retry/aks-node-1075.log"
+	code, _, errs := runCmd(t, "", "scan", "--output", "elasticsearch", "--es-url", srv.URL, "--es-timeout", "2s", "--dead-letter", dead, file)
+	if code != 1 || !strings.Contains(errs, "action.auto_create_index") || !strings.Contains(errs, "oopsflow setup") {
+		t.Fatalf("before setup: exit %d %q", code, errs)
+	}
+	if _, err := os.Stat(dead); err == nil {
+		t.Fatal("a document was dead-lettered because the data stream could not be created")
+	}
+	if code, out, errs := runCmd(t, "", "setup", "--es-url", srv.URL); code != 0 {
+		t.Fatalf("setup: exit %d %s%s", code, out, errs)
+	}
+	if code, _, errs := runCmd(t, "", "scan", "--output", "elasticsearch", "--es-url", srv.URL, file); code != 0 || srv.Count(elastic.DataStreamPrefix+"default") != 1 {
+		t.Fatalf("after setup: exit %d %q", code, errs)
+	}
+}

@@ -50,6 +50,8 @@ type Server struct {
 	bulkBytes  int64
 	privs      *Privileges // enforced when set (Grant)
 	serverless bool        // answer as Elastic Cloud Serverless
+	// noAutoCreate is action.auto_create_index: false (RestrictAutoCreate).
+	noAutoCreate bool
 
 	// Faults.
 	failRequests []int                         // statuses for the next bulk requests, consumed in order
@@ -468,6 +470,9 @@ func (s *Server) bulkItem(op, index, id string, source []byte) (map[string]any, 
 			s.itemFaults = s.itemFaults[1:]
 		}
 		return fail(f.Status, f.Type, f.Reason)
+	}
+	if _, exists := s.docs[index]; !exists && !s.autoCreateAllowedLocked(index) {
+		return fail(404, "index_not_found_exception", "no such index ["+index+"] and [action.auto_create_index] is [false]")
 	}
 	if _, exists := s.docs[index]; !exists && !s.indexAllowedLocked(index, "auto_configure") {
 		return fail(403, "security_exception", "action [indices:admin/auto_create] is unauthorized for user [estest-user] on indices ["+index+"], this action is granted by the index privileges [auto_configure,create_index,manage,all]")

@@ -106,24 +106,7 @@ func (s *Server) ingestLocked(index string, doc map[string]any) bool {
 // defaultPipelineLocked is index.default_pipeline of the highest-priority
 // index template matching index (its components, then its own settings).
 func (s *Server) defaultPipelineLocked(index string) string {
-	best, bestPrio := map[string]any(nil), -1
-	for key, body := range s.objects {
-		if !strings.HasPrefix(key, "_index_template/") {
-			continue
-		}
-		var t map[string]any
-		if json.Unmarshal(body, &t) != nil {
-			continue
-		}
-		for _, pat := range asStrings(t["index_patterns"]) {
-			if prefix, ok := strings.CutSuffix(pat, "*"); (ok && strings.HasPrefix(index, prefix)) || pat == index {
-				prio, _ := t["priority"].(float64)
-				if int(prio) > bestPrio {
-					best, bestPrio = t, int(prio)
-				}
-			}
-		}
-	}
+	best := s.templateForLocked(index)
 	if best == nil {
 		return ""
 	}
@@ -145,6 +128,30 @@ func (s *Server) defaultPipelineLocked(index string) string {
 	return pipeline
 }
 
+// templateForLocked is the highest-priority index template whose patterns
+// match index, nil if none.
+func (s *Server) templateForLocked(index string) map[string]any {
+	best, bestPrio := map[string]any(nil), -1
+	for key, body := range s.objects {
+		if !strings.HasPrefix(key, "_index_template/") {
+			continue
+		}
+		var t map[string]any
+		if json.Unmarshal(body, &t) != nil {
+			continue
+		}
+		for _, pat := range asStrings(t["index_patterns"]) {
+			if prefix, ok := strings.CutSuffix(pat, "*"); (ok && strings.HasPrefix(index, prefix)) || pat == index {
+				prio, _ := t["priority"].(float64)
+				if int(prio) > bestPrio {
+					best, bestPrio = t, int(prio)
+				}
+			}
+		}
+	}
+	return best
+}
+
 func setPath(doc map[string]any, path string, v any) {
 	parts := strings.Split(path, ".")
 	m := doc
@@ -157,4 +164,25 @@ func setPath(doc map[string]any, path string, v any) {
 		m = next
 	}
 	m[parts[len(parts)-1]] = v
+}
+
+// RestrictAutoCreate sets action.auto_create_index to false: the first
+// document of an index that does not exist fails with 404
+// index_not_found_exception, unless the matching index template says
+// allow_auto_create: true (which overrides the setting, as in
+// Elasticsearch).
+func (s *Server) RestrictAutoCreate() {
+	s.mu.Lock()
+	s.noAutoCreate = true
+	s.mu.Unlock()
+}
+
+// autoCreateAllowedLocked reports whether a document may create index.
+func (s *Server) autoCreateAllowedLocked(index string) bool {
+	if !s.noAutoCreate {
+		return true
+	}
+	t := s.templateForLocked(index)
+	allow, _ := t["allow_auto_create"].(bool)
+	return allow
 }

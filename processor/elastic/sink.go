@@ -491,7 +491,7 @@ func Hint(reason string) string {
 	case strings.Contains(r, "security_exception") || strings.Contains(r, "unauthorized for") || strings.HasPrefix(r, "403"):
 		return "the writer lacks a privilege: it needs create_doc and auto_configure on logs-kernel.oops-* (docs/troubleshooting.md)"
 	case strings.Contains(r, "index_not_found") && strings.Contains(r, "auto_create_index"):
-		return "the cluster does not auto-create logs-kernel.oops-*: add +logs-kernel.oops-* to action.auto_create_index, and run oopsflow setup (the index template allows auto-creation)"
+		return "the cluster does not auto-create indices (action.auto_create_index): run oopsflow setup, whose index template allows auto-creation of logs-kernel.oops-* whatever that setting says"
 	case strings.Contains(r, "index_not_found"):
 		return "the data stream does not exist and was not created: run oopsflow setup, and check action.auto_create_index"
 	case strings.Contains(r, "cluster_block") && strings.Contains(r, "flood"):
