@@ -49,6 +49,22 @@ func rulesCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	switch sub {
 	case "lint":
 		fmt.Fprintf(stdout, "%s: %d signatures valid\n", where, len(sigs))
+		if *dir != "" {
+			// Deployed next to the built-in set, a file of the same id
+			// replaces the built-in signature: say so, it is rarely a typo
+			// but always worth knowing.
+			if builtin, err := matcher.Load(signatures.FS); err == nil {
+				ids := map[string]bool{}
+				for _, b := range builtin {
+					ids[b.ID] = true
+				}
+				for _, s := range sigs {
+					if ids[s.ID] {
+						fmt.Fprintf(stdout, "note: %s replaces the built-in signature of the same id\n", s.ID)
+					}
+				}
+			}
+		}
 		return nil
 	case "list":
 		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)

@@ -250,3 +250,18 @@ func TestFlagsAnywhereAndBounds(t *testing.T) {
 		t.Errorf("a good config: %v", err)
 	}
 }
+
+// rules lint on a user directory says which built-in signatures its files
+// replace.
+func TestRulesLintNamesOverrides(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := fs.ReadFile(signatures.FS, "netfs-rreq-unlock-xa-retry.yaml")
+	os.WriteFile(filepath.Join(dir, "netfs-rreq-unlock-xa-retry.yaml"), b, 0o644)
+	for _, f := range []string{"aks-node-1075.log", "aks-node-1083.log", "netfs-warning.log", "nvme-null-deref.log"} {
+		copyExample(t, "examples/netfs-rreq-unlock-xa-retry/"+f, filepath.Join(dir, "examples/netfs-rreq-unlock-xa-retry", f))
+	}
+	code, out, errs := runCmd(t, "", "rules", "lint", "--signatures", dir)
+	if code != 0 || !strings.Contains(out, "note: netfs-rreq-unlock-xa-retry replaces the built-in signature") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+}
