@@ -35,8 +35,6 @@ type Draft struct {
 	// drafted from (its lines, read as the console of its host), then the
 	// look-alikes added.
 	Examples []Example
-	// Frames are the distinctive frames the draft requires or supports.
-	Frames []string
 
 	head     string // the YAML before examples
 	typ      string
@@ -175,7 +173,7 @@ func New(d *document.Document, id, schema string) (*Draft, error) {
 	if k, ok := Kernel(release); ok && k.AffectedFrom != "" {
 		own.FixStatus = "affected"
 	}
-	return &Draft{ID: id, head: w.String(), Examples: []Example{own}, Frames: frames, typ: o.Type, function: fn}, nil
+	return &Draft{ID: id, head: w.String(), Examples: []Example{own}, typ: o.Type, function: fn}, nil
 }
 
 // YAML renders the signature file.
