@@ -35,8 +35,10 @@ type Sources struct {
 // Set is a loaded knowledge base.
 type Set struct {
 	Signatures []*Signature
-	// Hash identifies the set's contents (every file of every source), for
-	// an info metric: two processes with the same hash match alike.
+	// Hash identifies the set's contents (every signature file of every
+	// source, under the source's name), for an info metric: two processes
+	// with the same hash match alike, on whichever node their directory is
+	// mounted.
 	Hash string
 	// Overridden lists "id: dir over builtin" for user signatures that
 	// replaced another source's signature of the same id.
@@ -84,13 +86,13 @@ func LoadSet(src Sources) (*Set, error) {
 		if err != nil {
 			if src.AllowEmpty && errors.Is(err, ErrEmpty) {
 				set.Warnings = append(set.Warnings, err.Error())
-				hashFS(h, dir, os.DirFS(dir))
+				hashFS(h, rulesetName(dir), os.DirFS(dir))
 				continue
 			}
 			errs = append(errs, err.Error())
 			continue
 		}
-		hashFS(h, dir, os.DirFS(dir))
+		hashFS(h, rulesetName(dir), os.DirFS(dir))
 		merge(sigs, rulesetName(dir))
 	}
 	if len(errs) > 0 {
@@ -113,21 +115,18 @@ func rulesetName(dir string) string {
 	return filepath.Base(abs)
 }
 
-// hashFS adds the signature files of fsys (and their examples) to h.
+// hashFS adds the signature files of fsys (the *.yaml Load reads; the
+// examples do not change how reports match) to h, under the source's name.
 func hashFS(h interface{ Write([]byte) (int, error) }, name string, fsys fs.FS) {
-	var files []string
-	fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error { //nolint:errcheck // an unreadable file shows in Load
-		if err == nil && !d.IsDir() {
-			files = append(files, p)
-		}
-		return nil
-	})
+	files, _ := fs.Glob(fsys, "*.yaml")
+	more, _ := fs.Glob(fsys, "*.yml")
+	files = append(files, more...)
 	sort.Strings(files)
 	fmt.Fprintf(h, "source %s\n", name)
 	for _, f := range files {
 		data, err := fs.ReadFile(fsys, f)
 		if err != nil {
-			continue
+			continue // an unreadable file shows in Load
 		}
 		fmt.Fprintf(h, "%s %d\n", f, len(data))
 		h.Write(data) //nolint:errcheck // hashes do not fail

@@ -226,6 +226,24 @@ func TestReloaderFollowsConfigMapUpdates(t *testing.T) {
 	if got := r.Current().Signatures[0].Ruleset; got != filepath.Base(dir) {
 		t.Errorf("ruleset %q", got)
 	}
+	// Another node's volume, mounted under the same name, holds the same
+	// files under another timestamped directory: the same hash.
+	other := filepath.Join(t.TempDir(), filepath.Base(dir))
+	ts := filepath.Join(other, "..2026_12_02_11_11_11")
+	for name, content := range base {
+		p := filepath.Join(ts, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(content), 0o644)
+	}
+	os.Symlink(filepath.Base(ts), filepath.Join(other, "..data"))
+	for _, top := range []string{"first-bug.yaml", "second-bug.yaml", "examples"} {
+		os.Symlink(filepath.Join("..data", top), filepath.Join(other, top))
+	}
+	a, err1 := LoadSet(Sources{NoBuiltin: true, Dirs: []string{dir}})
+	b, err2 := LoadSet(Sources{NoBuiltin: true, Dirs: []string{other}})
+	if err1 != nil || err2 != nil || a.Hash != b.Hash {
+		t.Errorf("same files, hashes %v %v (%v %v)", a, b, err1, err2)
+	}
 }
 
 // An empty directory is an error, unless the caller watches it (AllowEmpty).
