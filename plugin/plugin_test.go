@@ -398,14 +398,8 @@ func TestPluginFormatsAndInstances(t *testing.T) {
 			t.Errorf("init failure %q not explained in the log:\n%s", msg, h.stderr)
 		}
 	}
-	// The harness's stderr is read as it comes: wait for the summary.
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(h.stderr.String(), "4 acknowledged") && !strings.Contains(h.stderr.String(), "chunks,") {
-		if time.Now().After(deadline) {
-			t.Errorf("exit summary missing:\n%s", h.stderr)
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !h.logged(" stopped: ") {
+		t.Errorf("exit summary missing:\n%s", h.stderr)
 	}
 }
 
@@ -686,13 +680,8 @@ func TestPluginUpstreamIndex(t *testing.T) {
 	if got := h2.do("init 0 Output=ndjson;Path=%s;Upstream_Index=%s", out, bad); !strings.Contains(got, "= 0") {
 		t.Fatalf("damaged index: %q\n%s", got, h2.stderr.String())
 	}
-	// The harness's stderr is read as it comes: wait for the message.
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(h2.stderr.String(), bad) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the damaged index is not named:\n%s", h2.stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !h2.logged(bad) {
+		t.Fatalf("the damaged index is not named:\n%s", h2.stderr.String())
 	}
 }
 
@@ -734,23 +723,16 @@ func TestPluginReloadsSignatures(t *testing.T) {
 		t.Fatalf("before: %s", r)
 	}
 	os.WriteFile(filepath.Join(sigDir, "my-netfs-bug.yaml"), []byte(sig("my-netfs-bug", "netfs_rreq_unlock", "match")), 0o644)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(h.stderr.String(), "signatures reloaded") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no reload:\n%s", h.stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !h.logged("signatures reloaded") {
+		t.Fatalf("no reload:\n%s", h.stderr.String())
 	}
 	h.acked(0, chunkFor(t, dir, "b.mp", netfsExample, "node-b"))
 	if r := ruleOf("node-b"); r != "my-netfs-bug@fleet-signatures" {
 		t.Fatalf("after the reload: %s", r)
 	}
 	os.WriteFile(filepath.Join(sigDir, "broken-bug.yaml"), []byte("id: broken-bug\nseverity: [\n"), 0o644)
-	for !strings.Contains(h.stderr.String(), "broken-bug.yaml") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the broken file is not logged:\n%s", h.stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !h.logged("broken-bug.yaml") {
+		t.Fatalf("the broken file is not logged:\n%s", h.stderr.String())
 	}
 	h.acked(0, chunkFor(t, dir, "c.mp", netfsExample, "node-c"))
 	if r := ruleOf("node-c"); r != "my-netfs-bug@fleet-signatures" {

@@ -53,19 +53,7 @@ func TestConsumeCommand(t *testing.T) {
 	defer kc.Close()
 	srv := estest.New("8.15.0")
 	defer srv.Close()
-	data, err := os.ReadFile(examples + "netfs-rreq-unlock-xa-retry/aks-node-1075.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &kafkago.Writer{Addr: kafkago.TCP(kc.ListenAddrs()...), Topic: "syslog", Balancer: &kafkago.Hash{}, BatchTimeout: 5 * time.Millisecond}
-	var msgs []kafkago.Message
-	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		msgs = append(msgs, kafkago.Message{Key: []byte("aks-nodepool1-38117407-vmss000004"), Value: []byte(l)})
-	}
-	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	produceExample(t, kc, "syslog", "netfs-rreq-unlock-xa-retry/aks-node-1075.log", "aks-nodepool1-38117407-vmss000004")
 
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "oopsflow.yaml")
@@ -158,23 +146,10 @@ func TestConsumeReloadsSignatures(t *testing.T) {
 	defer kc.Close()
 	srv := estest.New("8.15.0")
 	defer srv.Close()
-	report, err := os.ReadFile(examples + "netfs-rreq-unlock-xa-retry/aks-node-1075.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The report under a host name of our choosing, then a line far ahead
-	// in log time that closes it.
+	// The report under a host name of our choosing.
 	produce := func(host string) {
 		t.Helper()
-		w := &kafkago.Writer{Addr: kafkago.TCP(kc.ListenAddrs()...), Topic: "syslog", Balancer: &kafkago.Hash{}, BatchTimeout: 5 * time.Millisecond}
-		defer w.Close()
-		var msgs []kafkago.Message
-		for _, l := range strings.Split(strings.TrimSpace(string(report)), "\n") {
-			msgs = append(msgs, kafkago.Message{Key: []byte(host), Value: []byte(strings.Replace(l, "aks-nodepool1-38117407-vmss000004", host, 1))})
-		}
-		if err := w.WriteMessages(context.Background(), msgs...); err != nil {
-			t.Fatal(err)
-		}
+		produceExample(t, kc, "syslog", "netfs-rreq-unlock-xa-retry/aks-node-1075.log", host)
 	}
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "examples"), 0o755)
@@ -271,16 +246,7 @@ func TestConsumeStallsOnMissingPrivilege(t *testing.T) {
 	srv := estest.New("8.15.0")
 	defer srv.Close()
 	srv.Grant(estest.Privileges{Index: map[string][]string{"logs-kernel.oops-*": {"create_doc"}}})
-	data, _ := os.ReadFile(examples + "netfs-rreq-unlock-xa-retry/aks-node-1075.log")
-	w := &kafkago.Writer{Addr: kafkago.TCP(kc.ListenAddrs()...), Topic: "syslog", BatchTimeout: 5 * time.Millisecond}
-	var msgs []kafkago.Message
-	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		msgs = append(msgs, kafkago.Message{Key: []byte("node"), Value: []byte(l)})
-	}
-	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	produceExample(t, kc, "syslog", "netfs-rreq-unlock-xa-retry/aks-node-1075.log", "node")
 	dir := t.TempDir()
 	dead := filepath.Join(dir, "dead.ndjson")
 	addr := freeAddr(t)
@@ -334,5 +300,24 @@ func TestConsumeStallsOnMissingPrivilege(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 && code != exitSIGTERM {
 		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+}
+
+// produceExample writes an example log to a topic of the in-process broker,
+// one message per line, keyed and renamed to host.
+func produceExample(t *testing.T, kc *kfake.Cluster, topic, file, host string) {
+	t.Helper()
+	data, err := os.ReadFile(examples + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &kafkago.Writer{Addr: kafkago.TCP(kc.ListenAddrs()...), Topic: topic, Balancer: &kafkago.Hash{}, BatchTimeout: 5 * time.Millisecond}
+	defer w.Close()
+	var msgs []kafkago.Message
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		msgs = append(msgs, kafkago.Message{Key: []byte(host), Value: []byte(strings.Replace(l, "aks-nodepool1-38117407-vmss000004", host, 1))})
+	}
+	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
 	}
 }
