@@ -46,11 +46,7 @@ func freeAddr(t *testing.T) string {
 // "oopsflow consume" end to end: config file, flags over it, Kafka (kfake)
 // to Elasticsearch (test double), metrics and probes, clean stop on cancel.
 func TestConsumeCommand(t *testing.T) {
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "syslog"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
+	kc := syslogBroker(t, 2)
 	srv := estest.New("8.15.0")
 	defer srv.Close()
 	produceExample(t, kc, "syslog", "netfs-rreq-unlock-xa-retry/aks-node-1075.log", "aks-nodepool1-38117407-vmss000004")
@@ -139,11 +135,7 @@ func TestConsumeUsage(t *testing.T) {
 // within seconds; a broken file leaves the set in use working and moves
 // the failure metric.
 func TestConsumeReloadsSignatures(t *testing.T) {
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "syslog"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
+	kc := syslogBroker(t, 1)
 	srv := estest.New("8.15.0")
 	defer srv.Close()
 	// The report under a host name of our choosing.
@@ -238,11 +230,7 @@ func TestConsumeReloadsSignatures(t *testing.T) {
 // moves oopsflow_sink_stalled and is logged; nothing is dead-lettered.
 // Granting the privilege lets the waiting document in, and it recovers.
 func TestConsumeStallsOnMissingPrivilege(t *testing.T) {
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "syslog"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
+	kc := syslogBroker(t, 1)
 	srv := estest.New("8.15.0")
 	defer srv.Close()
 	srv.Grant(estest.Privileges{Index: map[string][]string{"logs-kernel.oops-*": {"create_doc"}}})
@@ -320,4 +308,16 @@ func produceExample(t *testing.T, kc *kfake.Cluster, topic, file, host string) {
 	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// syslogBroker starts an in-process Kafka broker with a topic "syslog" of
+// the given partitions, closed when the test ends.
+func syslogBroker(t *testing.T, partitions int) *kfake.Cluster {
+	t.Helper()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(partitions), "syslog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	return kc
 }

@@ -180,3 +180,30 @@ func versionString() string {
 func usageErr(format string, a ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
 }
+
+// parseFlags parses flags wherever they are among the arguments (scan
+// kern.log --format ndjson), as users type them; "--" ends the flags. The
+// positional arguments are left in fl.Args().
+func parseFlags(fl *flag.FlagSet, args []string) error {
+	var pos []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return err
+			}
+			return &exitError{code: exitUsage}
+		}
+		rest := fl.Args()
+		if len(rest) == 0 {
+			break
+		}
+		// flag stops at the first non-flag argument, or after "--".
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	return fl.Parse(append([]string{"--"}, pos...))
+}

@@ -268,11 +268,7 @@ func TestConsumeOutputFailsExit1(t *testing.T) {
 		t.Skip("no /dev/full")
 	}
 	defer full.Close()
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "syslog"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
+	kc := syslogBroker(t, 1)
 	data, _ := os.ReadFile(examples + "netfs-rreq-unlock-xa-retry/aks-node-1075.log")
 	w := &kafkago.Writer{Addr: kafkago.TCP(kc.ListenAddrs()...), Topic: "syslog", BatchTimeout: 5 * time.Millisecond}
 	var msgs []kafkago.Message

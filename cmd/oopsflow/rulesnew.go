@@ -402,30 +402,3 @@ cd "$(dirname "$0")"
 oopsflow rules lint --signatures .
 oopsflow rules test --signatures .
 `
-
-// parseFlags parses flags wherever they are among the arguments (scan
-// kern.log --format ndjson), as users type them; "--" ends the flags. The
-// positional arguments are left in fl.Args().
-func parseFlags(fl *flag.FlagSet, args []string) error {
-	var pos []string
-	for {
-		if err := fl.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return err
-			}
-			return &exitError{code: exitUsage}
-		}
-		rest := fl.Args()
-		if len(rest) == 0 {
-			break
-		}
-		// flag stops at the first non-flag argument, or after "--".
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			pos = append(pos, rest...)
-			break
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-	return fl.Parse(append([]string{"--"}, pos...))
-}

@@ -64,7 +64,8 @@ func covers(granted, requested string) bool {
 	return false
 }
 
-// clusterAllowed is nil when privs allow cluster privilege want.
+// clusterAllowed reports whether the privileges allow cluster privilege
+// want (always, without Grant).
 func (s *Server) clusterAllowed(want string) bool {
 	s.mu.Lock()
 	p := s.privs
@@ -72,7 +73,8 @@ func (s *Server) clusterAllowed(want string) bool {
 	return p == nil || has(p.Cluster, want)
 }
 
-// indexAllowed reports whether privs allow privilege want on index.
+// indexAllowedLocked reports whether the privileges allow index privilege
+// want on index (always, without Grant). s.mu is held.
 func (s *Server) indexAllowedLocked(index, want string) bool {
 	if s.privs == nil {
 		return true

@@ -43,6 +43,16 @@ type KibanaConfig struct {
 	Insecure bool
 }
 
+// authorize sets the request's credentials: the API key, else basic auth.
+func (kb KibanaConfig) authorize(req *http.Request) {
+	switch {
+	case kb.APIKey != "":
+		req.Header.Set("Authorization", "ApiKey "+kb.APIKey)
+	case kb.Username != "":
+		req.SetBasicAuth(kb.Username, kb.Password)
+	}
+}
+
 // SetupResult says what setup did.
 type SetupResult struct {
 	Version    string // Elasticsearch version
@@ -233,12 +243,7 @@ func ImportDashboards(ctx context.Context, kb KibanaConfig, ndjson []byte) (int,
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("kbn-xsrf", "oopsflow")
-	switch {
-	case kb.APIKey != "":
-		req.Header.Set("Authorization", "ApiKey "+kb.APIKey)
-	case kb.Username != "":
-		req.SetBasicAuth(kb.Username, kb.Password)
-	}
+	kb.authorize(req)
 	hc, err := kibanaClient(kb)
 	if err != nil {
 		return 0, err
@@ -356,12 +361,7 @@ func checkKibanaVersion(ctx context.Context, hc *http.Client, kb KibanaConfig, n
 	if err != nil {
 		return fmt.Errorf("kibana status: %w", err)
 	}
-	switch {
-	case kb.APIKey != "":
-		req.Header.Set("Authorization", "ApiKey "+kb.APIKey)
-	case kb.Username != "":
-		req.SetBasicAuth(kb.Username, kb.Password)
-	}
+	kb.authorize(req)
 	resp, err := hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot reach Kibana at %s: %w", Redact(kb.URL), err)

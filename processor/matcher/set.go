@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -117,7 +118,7 @@ func rulesetName(dir string) string {
 
 // hashFS adds the signature files of fsys (the *.yaml Load reads; the
 // examples do not change how reports match) to h, under the source's name.
-func hashFS(h interface{ Write([]byte) (int, error) }, name string, fsys fs.FS) {
+func hashFS(h io.Writer, name string, fsys fs.FS) {
 	files, _ := fs.Glob(fsys, "*.yaml")
 	more, _ := fs.Glob(fsys, "*.yml")
 	files = append(files, more...)
