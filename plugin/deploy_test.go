@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/oopsflow/oopsflow/processor/config"
 	"github.com/oopsflow/oopsflow/processor/fluentbit"
 )
 
@@ -31,6 +32,26 @@ func knownKey(k string) bool {
 		}
 	}
 	return false
+}
+
+// checkValues loads an [OUTPUT] section with the plugin's loader, as
+// Fluent Bit would after expanding ${VAR}: every value must be accepted.
+func checkValues(t *testing.T, where string, keys map[string]string) {
+	t.Helper()
+	vars := map[string]string{"OOPSFLOW_ES_URL": "https://es.example:9200"}
+	lower := map[string]string{}
+	for k, v := range keys {
+		lower[strings.ToLower(k)] = os.Expand(v, func(name string) string {
+			if x, ok := vars[name]; ok {
+				return x
+			}
+			return "secret"
+		})
+	}
+	_, err := config.Load(config.Sources{Front: config.Plugin, Plugin: func(k string) string { return lower[strings.ToLower(k)] }})
+	if err != nil {
+		t.Errorf("%s: the plugin refuses its configuration: %v", where, err)
+	}
 }
 
 // classicOutputs returns the oopsflow [OUTPUT] sections of a classic config.
@@ -137,6 +158,8 @@ func TestDeployFluentBitConfigs(t *testing.T) {
 				}
 				ykeys = append(ykeys, k)
 			}
+			checkValues(t, f, o)
+			checkValues(t, f+" YAML", ys[i])
 			sort.Strings(keys)
 			sort.Strings(ykeys)
 			if strings.Join(keys, ",") != strings.Join(ykeys, ",") {
@@ -158,6 +181,7 @@ func TestDeployFluentBitConfigs(t *testing.T) {
 			t.Errorf("compose config: key %q is not read by the plugin", k)
 		}
 	}
+	checkValues(t, "compose config", outs[0])
 	// The DaemonSet's embedded configuration.
 	data, err = os.ReadFile("../deploy/kubernetes/fluent-bit-daemonset.yaml")
 	if err != nil {
@@ -185,6 +209,7 @@ func TestDeployFluentBitConfigs(t *testing.T) {
 					t.Errorf("DaemonSet config: key %q is not read by the plugin", k)
 				}
 			}
+			checkValues(t, "DaemonSet config", outs[0])
 			found = true
 		}
 	}

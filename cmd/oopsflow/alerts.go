@@ -4,37 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"time"
 
 	"github.com/oopsflow/oopsflow/processor/alert"
 )
-
-// buildNotifier returns the notifier for the config file's alerts section
-// plus --webhook (a generic receiver; its signing secret from
-// OOPSFLOW_WEBHOOK_SECRET), or nil when no receiver is configured.
-func buildNotifier(f alert.FileConfig, webhook string, log *slog.Logger) (*alert.Notifier, error) {
-	if webhook != "" {
-		f.Receivers = append(f.Receivers, alert.ReceiverConfig{Type: "webhook", Name: "cli", URL: webhook, SecretEnv: envIfSet("OOPSFLOW_WEBHOOK_SECRET")})
-	}
-	if len(f.Receivers) == 0 {
-		return nil, nil
-	}
-	cfg, err := f.Build()
-	if err != nil {
-		return nil, &exitError{code: exitUsage, err: err}
-	}
-	cfg.Logger = log
-	return alert.New(cfg), nil
-}
-
-func envIfSet(name string) string {
-	if os.Getenv(name) != "" {
-		return name
-	}
-	return ""
-}
 
 // closeNotifier flushes pending groups and waits for delivery.
 func closeNotifier(n *alert.Notifier, stderr io.Writer, verbose bool) error {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -14,7 +13,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -22,167 +20,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	kafkago "github.com/segmentio/kafka-go"
-	"gopkg.in/yaml.v3"
 
-	"github.com/oopsflow/oopsflow/processor/alert"
 	"github.com/oopsflow/oopsflow/processor/assemble"
+	"github.com/oopsflow/oopsflow/processor/config"
 	"github.com/oopsflow/oopsflow/processor/elastic"
 	"github.com/oopsflow/oopsflow/processor/kafka"
-	"github.com/oopsflow/oopsflow/processor/logline"
 	"github.com/oopsflow/oopsflow/processor/matcher"
 	"github.com/oopsflow/oopsflow/processor/ndjson"
 	"github.com/oopsflow/oopsflow/processor/pipeline"
 )
 
-// consumeConfig is the YAML configuration of "oopsflow consume". Every field
-// has a flag; flags win over the environment, which wins over the file.
-type consumeConfig struct {
-	Kafka struct {
-		Brokers []string `yaml:"brokers"`
-		Topic   string   `yaml:"topic"`
-		Group   string   `yaml:"group"`
-		Start   string   `yaml:"start"` // first or last: where a partition without a commit starts
-		TLS     struct {
-			Enabled            bool   `yaml:"enabled"`
-			CAFile             string `yaml:"ca_file"`
-			CertFile           string `yaml:"cert_file"`
-			KeyFile            string `yaml:"key_file"`
-			InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
-		} `yaml:"tls"`
-		SASL struct {
-			Mechanism    string `yaml:"mechanism"`
-			Username     string `yaml:"username"`
-			PasswordFile string `yaml:"password_file"`
-		} `yaml:"sasl"`
-	} `yaml:"kafka"`
-	Output        string `yaml:"output"` // elasticsearch or ndjson
-	Elasticsearch struct {
-		URLs           []string `yaml:"urls"`
-		CloudID        string   `yaml:"cloud_id"`
-		APIKeyFile     string   `yaml:"api_key_file"`
-		Username       string   `yaml:"username"`
-		PasswordFile   string   `yaml:"password_file"`
-		CAFile         string   `yaml:"ca_file"`
-		Namespace      string   `yaml:"namespace"`
-		DeadLetterFile string   `yaml:"dead_letter_file"`
-		MaxInFlight    int      `yaml:"max_in_flight"`
-	} `yaml:"elasticsearch"`
-	Records struct {
-		HostKeys    []string `yaml:"host_keys"`
-		MessageKeys []string `yaml:"message_keys"`
-		TimeKeys    []string `yaml:"time_keys"`
-		IdentKeys   []string `yaml:"ident_keys"`
-	} `yaml:"records"`
-	Assembly struct {
-		MaxReportLines int           `yaml:"max_report_lines"`
-		MaxHosts       int           `yaml:"max_hosts"`
-		MaxOpenBytes   int64         `yaml:"max_open_bytes"` // per process, over every partition
-		Idle           time.Duration `yaml:"idle"`
-		WallIdle       time.Duration `yaml:"wall_idle"`
-	} `yaml:"assembly"`
-	Alerts alert.FileConfig `yaml:"alerts"`
-	// Signatures are user knowledge base directories, added to the built-in
-	// signatures (NoBuiltinSignatures: instead of them); reloaded on SIGHUP
-	// and when their files change.
-	Signatures          []string `yaml:"signatures"`
-	NoBuiltinSignatures bool     `yaml:"no_builtin_signatures"`
-	// UpstreamIndex is the syzbot bug index (oopsflow upstream sync): a
-	// file, auto (the default file if it exists) or off.
-	UpstreamIndex string `yaml:"upstream_index"`
-	MetricsAddr   string `yaml:"metrics_addr"`
-	LogLevel      string `yaml:"log_level"`
-}
-
-func loadConsumeConfig(path string) (*consumeConfig, error) {
-	cfg := &consumeConfig{}
-	cfg.Kafka.Group = "oopsflow"
-	cfg.Kafka.Start = "first"
-	cfg.Output = "elasticsearch"
-	cfg.Elasticsearch.Namespace = "default"
-	cfg.Elasticsearch.DeadLetterFile = elastic.DefaultDeadLetterPath
-	cfg.Assembly.MaxOpenBytes = 256 << 20
-	cfg.MetricsAddr = ":9464"
-	cfg.UpstreamIndex = "auto"
-	cfg.LogLevel = "info"
-	if path == "" {
-		return cfg, nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("config %s: %w", path, err)
-	}
-	// A bound written in the file must be positive: 0 is not "unlimited"
-	// and must not silently become the default.
-	var given struct {
-		Assembly map[string]any `yaml:"assembly"`
-	}
-	yaml.Unmarshal(data, &given) //nolint:errcheck // decoded strictly above
-	for key, v := range map[string]float64{
-		"max_report_lines": float64(cfg.Assembly.MaxReportLines), "max_hosts": float64(cfg.Assembly.MaxHosts),
-		"max_open_bytes": float64(cfg.Assembly.MaxOpenBytes), "idle": cfg.Assembly.Idle.Seconds(), "wall_idle": cfg.Assembly.WallIdle.Seconds(),
-	} {
-		if _, ok := given.Assembly[key]; ok && v <= 0 {
-			return nil, fmt.Errorf("config %s: assembly.%s: want a positive value (leave it out for the default)", path, key)
-		}
-	}
-	return cfg, nil
-}
-
-func readSecret(path, env string) (string, error) {
-	if v := os.Getenv(env); v != "" {
-		return v, nil
-	}
-	if path == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("secret file: %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
 func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("consume", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	configPath := fs.String("config", os.Getenv("OOPSFLOW_CONFIG"), "YAML configuration file (env OOPSFLOW_CONFIG)")
-	brokers := fs.String("brokers", "", "Kafka brokers host:port[,host:port] (env OOPSFLOW_KAFKA_BROKERS)")
-	topic := fs.String("topic", "", "topic of fleet syslog, keyed by host (env OOPSFLOW_KAFKA_TOPIC)")
-	group := fs.String("group", "", "consumer group (env OOPSFLOW_KAFKA_GROUP; default oopsflow)")
-	start := fs.String("start", "", "where a partition without a committed offset starts: first or last")
-	useTLS := fs.Bool("kafka-tls", false, "connect to the brokers with TLS")
-	caFile := fs.String("kafka-ca", "", "PEM CA bundle for the brokers' certificates")
-	certFile := fs.String("kafka-cert", "", "client certificate (mutual TLS)")
-	keyFile := fs.String("kafka-key", "", "client key (mutual TLS)")
-	mechanism := fs.String("kafka-sasl-mechanism", "", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (password from env OOPSFLOW_KAFKA_PASSWORD)")
-	saslUser := fs.String("kafka-sasl-user", "", "SASL user name")
-	output := fs.String("output", "", "elasticsearch (default) or ndjson (standard output)")
-	deadLetter := fs.String("dead-letter", "", "file for documents Elasticsearch rejects for good (default "+elastic.DefaultDeadLetterPath+", created at the first rejection)")
-	metricsAddr := fs.String("metrics-addr", "", "address for /metrics, /healthz and /readyz (default :9464; empty string in the file disables)")
-	logLevel := fs.String("log-level", "", "debug, info, warn or error")
-	webhook := fs.String("webhook", "", "generic JSON webhook for alerts, signed with env OOPSFLOW_WEBHOOK_SECRET when set (more receivers: alerts in --config)")
-	var sigDirs stringList
-	fs.Var(&sigDirs, "signatures", "knowledge base directory, added to the built-in signatures (repeatable); reloaded on SIGHUP and when its files change")
-	noBuiltin := fs.Bool("no-builtin-signatures", false, "use only the --signatures directories")
-	var es esFlags
-	es.register(fs)
+	config.Register(fs, config.Consume)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: oopsflow consume --brokers HOST:PORT --topic T [--group G] [--output elasticsearch|ndjson] [--config FILE]\n\nConsumes fleet syslog from Kafka as a consumer group and indexes kernel reports.\nStops on SIGINT/SIGTERM: hands its partitions over, flushes, commits.\n\nFlags:\n")
+		fmt.Fprint(stderr, "Usage: oopsflow consume --brokers HOST:PORT --topic T [--group G] [--output elasticsearch|ndjson] [--config FILE]\n\nConsumes fleet syslog from Kafka as a consumer group and indexes kernel reports.\nSettings come from the defaults, then --config, then the environment, then the flags.\nStops on SIGINT/SIGTERM: hands its partitions over, flushes, commits.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -191,73 +44,24 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() > 0 {
 		return usageErr("consume: unexpected argument %q (consume reads Kafka, not files)", fs.Arg(0))
 	}
-	cfg, err := loadConsumeConfig(*configPath)
+	cfg, err := config.Load(config.Sources{Front: config.Consume, Flags: fs})
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	// Environment over file, flags over environment.
-	if v := os.Getenv("OOPSFLOW_KAFKA_BROKERS"); v != "" {
-		cfg.Kafka.Brokers = splitList(v)
-	}
-	for env, dst := range map[string]*string{"OOPSFLOW_KAFKA_TOPIC": &cfg.Kafka.Topic, "OOPSFLOW_KAFKA_GROUP": &cfg.Kafka.Group} {
-		if v := os.Getenv(env); v != "" {
-			*dst = v
-		}
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["brokers"] {
-		cfg.Kafka.Brokers = splitList(*brokers)
-	}
-	override := func(name string, dst *string, v string) {
-		if set[name] {
-			*dst = v
-		}
-	}
-	override("topic", &cfg.Kafka.Topic, *topic)
-	override("group", &cfg.Kafka.Group, *group)
-	override("start", &cfg.Kafka.Start, *start)
-	override("output", &cfg.Output, *output)
-	override("metrics-addr", &cfg.MetricsAddr, *metricsAddr)
-	override("log-level", &cfg.LogLevel, *logLevel)
-	override("kafka-ca", &cfg.Kafka.TLS.CAFile, *caFile)
-	override("kafka-cert", &cfg.Kafka.TLS.CertFile, *certFile)
-	override("kafka-key", &cfg.Kafka.TLS.KeyFile, *keyFile)
-	override("kafka-sasl-mechanism", &cfg.Kafka.SASL.Mechanism, *mechanism)
-	override("kafka-sasl-user", &cfg.Kafka.SASL.Username, *saslUser)
-	override("dead-letter", &cfg.Elasticsearch.DeadLetterFile, *deadLetter)
-	if set["kafka-tls"] {
-		cfg.Kafka.TLS.Enabled = *useTLS
-	}
-	if set["signatures"] {
-		cfg.Signatures = sigDirs
-	}
-	if set["no-builtin-signatures"] {
-		cfg.NoBuiltinSignatures = *noBuiltin
-	}
-
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		return usageErr("log level %q: %v", cfg.LogLevel, err)
-	}
+	level.UnmarshalText([]byte(cfg.LogLevel)) //nolint:errcheck // one of the levels, checked by config.Load
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	switch {
 	case len(cfg.Kafka.Brokers) == 0:
-		return usageErr("consume: give --brokers (or kafka.brokers in --config)")
+		return usageErr("consume: give %s (or kafka.brokers in --config)", cfg.Name("kafka.brokers"))
 	case cfg.Kafka.Topic == "":
-		return usageErr("consume: give --topic")
-	case cfg.Output != "elasticsearch" && cfg.Output != "ndjson":
-		return usageErr("consume: --output must be elasticsearch or ndjson, not %q", cfg.Output)
+		return usageErr("consume: give %s (or kafka.topic in --config)", cfg.Name("kafka.topic"))
 	}
 	startOffset := kafkago.FirstOffset
-	switch cfg.Kafka.Start {
-	case "first":
-	case "last":
+	if cfg.Kafka.Start == "last" {
 		startOffset = kafkago.LastOffset
-	default:
-		return usageErr("consume: --start must be first or last, not %q", cfg.Kafka.Start)
 	}
-	password, err := readSecret(cfg.Kafka.SASL.PasswordFile, "OOPSFLOW_KAFKA_PASSWORD")
+	password, err := cfg.KafkaPassword()
 	if err != nil {
 		return &exitError{code: exitError_, err: err}
 	}
@@ -289,37 +93,24 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := reloader.Load(); err != nil {
 		return &exitError{code: exitError_, err: err}
 	}
+	acfg := cfg.AssembleConfig()
+	acfg.Budget = assemble.NewBudget(cfg.Assembly.MaxOpenBytes)
 	kcfg := kafka.Config{
 		Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.Topic, GroupID: cfg.Kafka.Group, Dialer: dialer,
 		StartOffset: startOffset, Logger: log, Metrics: metrics,
-		Pipeline: pipeline.Config{
-			Assemble: assemble.Config{MaxLines: cfg.Assembly.MaxReportLines, MaxHosts: cfg.Assembly.MaxHosts, Idle: cfg.Assembly.Idle,
-				Budget: assemble.NewBudget(cfg.Assembly.MaxOpenBytes)},
-			WallIdle: cfg.Assembly.WallIdle,
-			Upstream: up,
-			Keys:     logline.Keys{Host: cfg.Records.HostKeys, Message: cfg.Records.MessageKeys, Time: cfg.Records.TimeKeys, Ident: cfg.Records.IdentKeys},
-		},
+		Pipeline: pipeline.Config{Assemble: acfg, WallIdle: cfg.Assembly.WallIdle, Upstream: up, Keys: cfg.Keys()},
 	}
-	if len(kcfg.Pipeline.Keys.Host)+len(kcfg.Pipeline.Keys.Message)+len(kcfg.Pipeline.Keys.Time)+len(kcfg.Pipeline.Keys.Ident) > 0 {
-		def := logline.DefaultKeys()
-		for _, k := range []struct{ dst, def *[]string }{{&kcfg.Pipeline.Keys.Host, &def.Host}, {&kcfg.Pipeline.Keys.Message, &def.Message}, {&kcfg.Pipeline.Keys.Time, &def.Time}, {&kcfg.Pipeline.Keys.Ident, &def.Ident}} {
-			if len(*k.dst) == 0 {
-				*k.dst = *k.def
-			}
-		}
-	}
-
-	notifier, err := buildNotifier(cfg.Alerts, *webhook, log)
+	notifier, err := cfg.Notifier(log)
 	if err != nil {
-		return err
+		return &exitError{code: exitUsage, err: err}
 	}
 	var out pipeline.Output
 	var sink *elastic.Sink
 	var lines *ndjson.Writer
 	if cfg.Output == "elasticsearch" {
-		escfg, err := esConsumeConfig(cfg, &es, set)
+		escfg, err := cfg.ElasticConfig()
 		if err != nil {
-			return err
+			return &exitError{code: exitUsage, err: err}
 		}
 		escfg.Logger = log
 		escfg.ObserveBulk = bulkLatency(reg)
@@ -343,7 +134,7 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if cfg.MetricsAddr != "" {
 		var stalled func() (bool, string)
 		if sink != nil {
-			stalled = watchStall(ctx, sink, es.timeout, reg, log)
+			stalled = watchStall(ctx, sink, cfg.Elasticsearch.Timeout, reg, log)
 		}
 		srv, err := serveMetrics(cfg.MetricsAddr, reg, consumer, stalled, log)
 		if err != nil {
@@ -361,7 +152,7 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	log.Info("consuming", "brokers", cfg.Kafka.Brokers, "topic", cfg.Kafka.Topic, "group", cfg.Kafka.Group, "output", cfg.Output)
 	runErr := consumer.Run(ctx)
 	if sink != nil {
-		closeCtx, cancel := context.WithTimeout(context.Background(), es.timeout)
+		closeCtx, cancel := context.WithTimeout(context.Background(), cfg.Elasticsearch.Timeout)
 		if err := sink.Close(closeCtx); err != nil && runErr == nil {
 			runErr = err
 		}
@@ -375,45 +166,6 @@ func consumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// esConsumeConfig merges the file's elasticsearch section with the --es-* flags.
-func esConsumeConfig(cfg *consumeConfig, es *esFlags, set map[string]bool) (elastic.Config, error) {
-	f := *es
-	if !set["es-url"] && f.urls == "" {
-		f.urls = strings.Join(cfg.Elasticsearch.URLs, ",")
-	}
-	if !set["es-cloud-id"] && f.cloudID == "" {
-		f.cloudID = cfg.Elasticsearch.CloudID
-	}
-	if !set["es-user"] && f.user == "" {
-		f.user = cfg.Elasticsearch.Username
-	}
-	if !set["es-ca"] && f.caFile == "" {
-		f.caFile = cfg.Elasticsearch.CAFile
-	}
-	if !set["es-namespace"] {
-		f.namespace = cfg.Elasticsearch.Namespace
-	}
-	escfg, err := f.config()
-	if err != nil {
-		return escfg, err
-	}
-	if escfg.APIKey == "" {
-		if escfg.APIKey, err = readSecret(cfg.Elasticsearch.APIKeyFile, "OOPSFLOW_ES_API_KEY"); err != nil {
-			return escfg, &exitError{code: exitError_, err: err}
-		}
-	}
-	if escfg.Password == "" {
-		if escfg.Password, err = readSecret(cfg.Elasticsearch.PasswordFile, "OOPSFLOW_ES_PASSWORD"); err != nil {
-			return escfg, &exitError{code: exitError_, err: err}
-		}
-	}
-	if cfg.Elasticsearch.MaxInFlight > 0 && !set["es-max-in-flight"] {
-		escfg.MaxInFlight = cfg.Elasticsearch.MaxInFlight
-	}
-	escfg.DeadLetterPath = cfg.Elasticsearch.DeadLetterFile
-	return escfg, nil
 }
 
 // bulkLatency registers oopsflow_sink_request_duration_seconds, the time

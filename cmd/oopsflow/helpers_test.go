@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/oopsflow/oopsflow/processor/config"
 	"strings"
 )
 
@@ -12,4 +13,10 @@ func fmtSscan(summary string, crashes *int) (int, error) {
 		return 0, fmt.Errorf("no crash count")
 	}
 	return fmt.Sscanf(summary[i+len("hosts, "):], "%d crash", crashes)
+}
+
+// loadConsumeConfig loads a YAML file as consume would, with no
+// environment and no flags.
+func loadConsumeConfig(path string) (*config.Config, error) {
+	return config.Load(config.Sources{Front: config.Consume, Environ: func() []string { return []string{config.FileEnv + "=" + path} }})
 }

@@ -19,8 +19,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/oopsflow/oopsflow/internal/summary"
-	"github.com/oopsflow/oopsflow/processor/alert"
 	"github.com/oopsflow/oopsflow/processor/assemble"
+	"github.com/oopsflow/oopsflow/processor/config"
 	"github.com/oopsflow/oopsflow/processor/document"
 	"github.com/oopsflow/oopsflow/processor/elastic"
 	"github.com/oopsflow/oopsflow/processor/matcher"
@@ -29,72 +29,40 @@ import (
 	"github.com/oopsflow/oopsflow/signatures"
 )
 
+// scanFlags are scan's own flags: how this run prints and stops. Every
+// other setting is in the configuration (processor/config).
 type scanFlags struct {
-	webhook      string
-	config       string
-	output       string
-	deadLetter   string
-	es           esFlags
-	format       string
-	host         string
-	failOn       string
-	sigDirs      stringList
-	noBuiltin    bool
-	progress     string
-	stats        bool
-	maxLines     int
-	maxHosts     int
-	maxOpenBytes int64
-	idle         time.Duration
-	contextLine  int
-	maxLineLen   int
-	cpuProfile   string
-	workers      int
-	upstream     string
+	format     string
+	host       string
+	failOn     string
+	progress   string
+	stats      bool
+	cpuProfile string
+	workers    int
 }
 
 func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f scanFlags
-	d := assemble.DefaultConfig()
-	fs.StringVar(&f.output, "output", "ndjson", "where documents go: ndjson (standard output, in --format) or elasticsearch (--es-url ...)")
-	fs.StringVar(&f.deadLetter, "dead-letter", elastic.DefaultDeadLetterPath, "with --output elasticsearch: file for documents Elasticsearch rejects for good (created at the first rejection; exit status 4)")
-	f.es.register(fs)
-	fs.StringVar(&f.webhook, "webhook", "", "generic JSON webhook for alerts, signed with env OOPSFLOW_WEBHOOK_SECRET when set")
-	fs.StringVar(&f.config, "config", "", "YAML configuration; scan uses its alerts section (receivers, grouping, policy)")
+	config.Register(fs, config.Scan)
 	fs.StringVar(&f.format, "format", "", "standard output: table (default on a terminal), ndjson (default otherwise: one document per line), json (an array); with --output elasticsearch only table prints")
 	fs.StringVar(&f.host, "host", "", "host name for lines that carry none (console logs, dmesg, kmsg); lines in no syslog format are then read as that host's console")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 3 when a report is found: 'known' (a known issue matched) or 'any'")
-	fs.Var(&f.sigDirs, "signatures", "knowledge base directory, added to the built-in signatures (repeatable; a signature with a built-in id replaces it)")
-	fs.BoolVar(&f.noBuiltin, "no-builtin-signatures", false, "use only the --signatures directories")
 	fs.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (when stderr is a terminal), always, never")
 	fs.BoolVar(&f.stats, "stats", false, "print counters to stderr at the end")
-	fs.IntVar(&f.maxLines, "max-report-lines", d.MaxLines, "lines per report before it is closed as max_lines")
-	fs.IntVar(&f.maxHosts, "max-hosts", d.MaxHosts, "hosts with assembly state; the least recently seen is evicted")
-	fs.Int64Var(&f.maxOpenBytes, "max-open-bytes", d.MaxOpenBytes, "bytes held in open reports and context lines; over it the oldest open report is closed as memory_limit")
-	fs.DurationVar(&f.idle, "idle", d.Idle, "log time after which a host's unfinished report is closed as idle")
-	fs.IntVar(&f.contextLine, "context-lines", d.ContextLines, "lines remembered per host as context for the next report")
-	fs.IntVar(&f.maxLineLen, "max-line-bytes", pipeline.DefaultMaxLine, "longer input lines are cut")
-	fs.StringVar(&f.upstream, "upstream-index", "auto", "syzbot bug index (oopsflow upstream sync) to link reports to upstream fixes: a file, auto (the default file if it exists) or off")
 	fs.IntVar(&f.workers, "workers", 0, "goroutines that decode lines ahead of the one that assembles them (0: the cores available); the output does not depend on it")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the scan to this file (go tool pprof)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: oopsflow scan [flags] [FILE...|-]\n\nReads files (plain or gzip) or standard input, finds kernel reports, and prints them.\nExit status: 0 ok, 1 error, 2 usage, 3 --fail-on condition met, 4 documents dead-lettered,\n130/143 stopped by SIGINT/SIGTERM (open reports are closed as shutdown and written first).\n\nFlags:\n")
+		fmt.Fprint(stderr, "Usage: oopsflow scan [flags] [FILE...|-]\n\nReads files (plain or gzip) or standard input, finds kernel reports, and prints them.\nSettings come from the defaults, then --config, then the environment, then the flags.\nExit status: 0 ok, 1 error, 2 usage, 3 --fail-on condition met, 4 documents dead-lettered,\n130/143 stopped by SIGINT/SIGTERM (open reports are closed as shutdown and written first).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	given := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	for name, v := range map[string]float64{
-		"max-report-lines": float64(f.maxLines), "max-hosts": float64(f.maxHosts), "max-open-bytes": float64(f.maxOpenBytes),
-		"idle": f.idle.Seconds(), "context-lines": float64(f.contextLine), "max-line-bytes": float64(f.maxLineLen),
-	} {
-		if given[name] && v <= 0 {
-			return usageErr("--%s %s: want a positive value (leave it out for the default)", name, fs.Lookup(name).Value)
-		}
+	cfg, err := config.Load(config.Sources{Front: config.Scan, Flags: fs})
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
 	}
 	if f.workers < 0 {
 		return usageErr("--workers %d: want 0 (the cores available) or more", f.workers)
@@ -111,11 +79,6 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	default:
 		return usageErr("--format must be table, ndjson or json, not %q", f.format)
 	}
-	switch f.output {
-	case "ndjson", "elasticsearch":
-	default:
-		return usageErr("--output must be ndjson or elasticsearch, not %q", f.output)
-	}
 	switch f.failOn {
 	case "", "known", "any":
 	default:
@@ -129,11 +92,11 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		inputs = []string{"-"}
 	}
 
-	m, err := loadMatcher(f.sigDirs, f.noBuiltin)
+	m, err := loadMatcher(cfg.Signatures, cfg.NoBuiltinSignatures)
 	if err != nil {
 		return &exitError{code: exitError_, err: err}
 	}
-	up, err := loadUpstream(f.upstream)
+	up, err := loadUpstream(cfg.UpstreamIndex)
 	if err != nil {
 		return &exitError{code: exitError_, err: err}
 	}
@@ -149,18 +112,10 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		defer pprof.StopCPUProfile()
 	}
 
-	var alertsCfg alert.FileConfig
-	if f.config != "" {
-		c, err := loadConsumeConfig(f.config)
-		if err != nil {
-			return &exitError{code: exitUsage, err: err}
-		}
-		alertsCfg = c.Alerts
-	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	notifier, err := buildNotifier(alertsCfg, f.webhook, log)
+	notifier, err := cfg.Notifier(log)
 	if err != nil {
-		return err
+		return &exitError{code: exitUsage, err: err}
 	}
 	if notifier != nil {
 		go notifier.Run(ctx)
@@ -177,11 +132,11 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		anything atomic.Bool
 	)
 	switch {
-	case f.output == "elasticsearch":
-		if es, err = newESSink(&f, log); err != nil {
+	case cfg.Output == "elasticsearch":
+		if es, err = newESSink(cfg, log); err != nil {
 			return err
 		}
-		out = deadlineOutput{es, f.es.timeout}
+		out = deadlineOutput{es, cfg.Elasticsearch.Timeout}
 	case f.format == "ndjson":
 		lines = ndjson.New(stdout)
 		out = lines
@@ -203,24 +158,24 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			notifier.Observe(d)
 		}
 	})
-	cfg := pipeline.Config{
-		Assemble:    assemble.Config{MaxLines: f.maxLines, MaxHosts: f.maxHosts, Idle: f.idle, ContextLines: f.contextLine, MaxOpenBytes: f.maxOpenBytes},
+	pcfg := pipeline.Config{
+		Assemble:    cfg.AssembleConfig(),
 		DefaultHost: f.host,
 		Console:     f.host != "",
 		Workers:     f.workers,
 		Upstream:    up,
 	}
-	if cfg.DefaultHost == "" {
-		cfg.DefaultHost = "unknown"
+	if pcfg.DefaultHost == "" {
+		pcfg.DefaultHost = "unknown"
 	}
-	p := pipeline.New(cfg, m, out)
+	p := pipeline.New(pcfg, m, out)
 
 	prog := newProgress(stderr, f.progress, inputs)
 	defer prog.stop()
 	var cut uint64
 	var runErr error
 	for _, in := range inputs {
-		n, err := scanInput(ctx, p, in, stdin, f.maxLineLen, prog)
+		n, err := scanInput(ctx, p, in, stdin, cfg.Assembly.MaxLineBytes, prog)
 		cut += n
 		if err != nil {
 			runErr = err
@@ -235,7 +190,7 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if stoppedBy(ctx) != nil {
 		reason = assemble.Shutdown
 		var cancel context.CancelFunc
-		closeCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), f.es.timeout)
+		closeCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), cfg.Elasticsearch.Timeout)
 		defer cancel()
 	}
 	if runErr == nil || stoppedBy(ctx) != nil {
@@ -245,7 +200,7 @@ func scanCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	var deadLettered uint64
 	if es != nil {
-		esCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.es.timeout)
+		esCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Elasticsearch.Timeout)
 		err := es.Close(esCtx)
 		cancel()
 		st := es.Stats()
@@ -482,14 +437,13 @@ func humanBytes(n int64) string {
 }
 
 // newESSink connects the Elasticsearch sink of scan --output elasticsearch.
-func newESSink(f *scanFlags, log *slog.Logger) (*elastic.Sink, error) {
-	cfg, err := f.es.config()
+func newESSink(cfg *config.Config, log *slog.Logger) (*elastic.Sink, error) {
+	escfg, err := cfg.ElasticConfig()
 	if err != nil {
-		return nil, err
+		return nil, &exitError{code: exitUsage, err: err}
 	}
-	cfg.DeadLetterPath = f.deadLetter
-	cfg.Logger = log
-	s, err := elastic.NewSink(cfg)
+	escfg.Logger = log
+	s, err := elastic.NewSink(escfg)
 	if err != nil {
 		return nil, &exitError{code: exitError_, err: err}
 	}

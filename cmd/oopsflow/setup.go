@@ -9,14 +9,14 @@ import (
 	"strings"
 
 	"github.com/oopsflow/oopsflow/dashboards"
+	"github.com/oopsflow/oopsflow/processor/config"
 	"github.com/oopsflow/oopsflow/processor/elastic"
 )
 
 func setupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("setup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var es esFlags
-	es.register(fs)
+	config.Register(fs, config.Setup)
 	var kb elastic.KibanaConfig
 	var kbCA string
 	fs.StringVar(&kb.URL, "kibana-url", os.Getenv("OOPSFLOW_KIBANA_URL"), "Kibana URL; when given, the dashboards are imported (env OOPSFLOW_KIBANA_URL)")
@@ -32,9 +32,13 @@ func setupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := es.config()
+	c, err := config.Load(config.Sources{Front: config.Setup, Flags: fs})
 	if err != nil {
-		return err
+		return &exitError{code: exitUsage, err: err}
+	}
+	cfg, err := c.ElasticConfig()
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
 	}
 	kb.APIKey = firstNonEmpty(kb.APIKey, os.Getenv("OOPSFLOW_KIBANA_API_KEY"))
 	if kb.APIKey == "" {
@@ -45,7 +49,7 @@ func setupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("--kibana-ca: %w", err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, es.timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.Elasticsearch.Timeout)
 	defer cancel()
 	if *checkOnly {
 		return checkPrivileges(ctx, cfg, stdout)
@@ -94,4 +98,13 @@ func checkPrivileges(ctx context.Context, cfg elastic.Config, stdout io.Writer) 
 		return &exitError{code: exitError_}
 	}
 	return nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -141,8 +141,10 @@ func New(cfg Config, log *slog.Logger) (*Instance, error) {
 	if _, err = in.reloader.Load(); err != nil {
 		return nil, fmt.Errorf("Signatures: %w", err)
 	}
-	if in.notifier, err = buildNotifier(cfg.Webhook, cfg.AlertsConfig, log); err != nil {
-		return nil, err
+	if cfg.Settings != nil {
+		if in.notifier, err = cfg.Settings.Notifier(log); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Pipeline.Upstream, err = upstream.OpenIndex(cfg.UpstreamIndex); err != nil {
 		return nil, fmt.Errorf("Upstream_Index: %w", err)
