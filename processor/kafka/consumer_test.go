@@ -209,20 +209,6 @@ func expected(msgs []msg) map[string]*document.Document {
 	return out
 }
 
-// trailerOnly reports an extra document that is only the "Kernel panic"
-// trailer of a report the host also has among the expected documents.
-func trailerOnly(d *document.Document, want map[string]*document.Document) bool {
-	if !strings.HasPrefix(d.Oops.Title, "kernel panic:") {
-		return false
-	}
-	for _, w := range want {
-		if w.Host.Name == d.Host.Name && w.Oops.Source.Offsets != nil && !strings.HasPrefix(w.Oops.Title, "kernel panic:") {
-			return true
-		}
-	}
-	return false
-}
-
 // checkStored compares the stored documents with the expected ones, by id:
 // none missing, none extra (a report split in two would have two ids), and
 // none cut by the consumer (the generator cuts some crashes itself; those
@@ -241,16 +227,11 @@ func checkStored(t testing.TB, srv *estest.Server, msgs []msg, crashes int64) {
 			t.Fatal(err)
 		}
 		if want[id] == nil {
-			if trailerOnly(&d, want) {
-				// Known issue (docs/operations.md, "Known gaps"): when a
-				// partition changes hands between a report's end marker
-				// and its "Kernel panic" trailer, the trailer can come
-				// out as a document of its own. The report itself is
-				// complete (checked below); nothing is lost.
-				t.Logf("known issue: trailer-only document %s: host %s %q", id, d.Host.Name, d.Oops.Title)
-				continue
+			part := -1
+			if d.Oops.Source.Partition != nil {
+				part = *d.Oops.Source.Partition
 			}
-			t.Errorf("extra document %s: host %s %q end %s", id, d.Host.Name, d.Oops.Title, d.Oops.EndReason)
+			t.Errorf("extra document %s: host %s %q end %s, partition %d offsets %v", id, d.Host.Name, d.Oops.Title, d.Oops.EndReason, part, d.Oops.Source.Offsets)
 		}
 		switch d.Oops.EndReason {
 		case string(assemble.Shutdown), string(assemble.Evicted), string(assemble.MaxLines):

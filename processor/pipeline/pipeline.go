@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -163,6 +164,9 @@ type Pipeline struct {
 	queue   []queued
 	refused error              // why the output last refused the head of the queue
 	closing []*assemble.Report // reports the assembler closed during the current call
+	// spans are the first and last positions of the reports closed since
+	// the watermark last passed them (see Watermark).
+	spans []span
 
 	mu        sync.Mutex    // guards pending, inFlight, failed and the durable counters
 	pending   map[int64]int // first position -> documents taken and not yet durable (or lost)
@@ -327,7 +331,11 @@ func (p *Pipeline) Discard() {
 	p.asm.Discard()
 	p.closing = p.closing[:0]
 	p.queue = nil
+	p.spans = nil
 }
+
+// span is the positions of a closed report's first and last lines.
+type span struct{ first, last int64 }
 
 // Undecodable is Stats().Undecodable, without copying the rest.
 func (p *Pipeline) Undecodable() uint64 { return p.stats.Undecodable }
@@ -404,6 +412,11 @@ func (p *Pipeline) OldestOpen() (pos int64, ok bool) { return p.asm.OldestOpen()
 // lost); next (the position after the last line given) when there is none.
 // A front end acknowledges only positions below it. Call it from the
 // feeding goroutine (or with the feeding stopped).
+//
+// The watermark never falls inside a closed report: whoever reads again
+// from it must read such a report whole (and index it again, a no-op) and
+// not its tail alone, where a line such as "Kernel panic - not syncing"
+// would start a report of its own.
 func (p *Pipeline) Watermark(next int64) int64 {
 	w := next
 	if first, ok := p.asm.OldestOpen(); ok && first < w {
@@ -424,6 +437,17 @@ func (p *Pipeline) Watermark(next int64) int64 {
 		}
 	}
 	p.mu.Unlock()
+	// Back to the start of a closed report that straddles it, until none
+	// does; spans wholly below it are forgotten.
+	for moved := true; moved; {
+		moved = false
+		for _, s := range p.spans {
+			if s.first < w && w <= s.last {
+				w, moved = s.first, true
+			}
+		}
+	}
+	p.spans = slices.DeleteFunc(p.spans, func(s span) bool { return s.last < w })
 	return w
 }
 
@@ -436,6 +460,7 @@ func (p *Pipeline) flushQueue(ctx context.Context) error {
 	}
 	for _, r := range p.closing {
 		p.queue = append(p.queue, queued{r: r})
+		p.spans = append(p.spans, span{r.FirstPos, r.LastPos})
 	}
 	p.closing = p.closing[:0]
 	for len(p.queue) > 0 {
