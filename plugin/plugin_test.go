@@ -753,3 +753,99 @@ func (h *harness) logged(msg string) bool {
 	}
 	return true
 }
+
+// Fluent Bit killed while one node's report had ended and the next node's
+// had begun, with the first report's "Kernel panic" trailer in a later
+// chunk: the chunk holding the first report's head must not have been
+// acknowledged, so that the restarted Fluent Bit delivers it again and the
+// trailer is not read alone (a crash counted twice). Nothing lost, nothing
+// twice.
+func TestPluginKilledBetweenInterleavedReports(t *testing.T) {
+	so, _, _ := artifacts(t)
+	dir := t.TempDir()
+	srv := estest.New("8.15.0")
+	defer srv.Close()
+	at := 0
+	chunk := func(name string, lines ...[2]string) string {
+		var m mp
+		for _, l := range lines {
+			m.record(true, "event", t0.Add(time.Duration(at)*time.Millisecond), []kv{{"host", l[0]}, {"ident", "kernel"}, {"message", l[1]}})
+			at++
+		}
+		return writeChunk(t, dir, name, &m)
+	}
+	var head [][2]string
+	for _, text := range kernelTexts(t, netfsExample) {
+		if strings.HasPrefix(text, "Kernel panic") || strings.HasPrefix(text, "---[ end Kernel panic") {
+			break
+		}
+		head = append(head, [2]string{"node-a", text})
+	}
+	c1 := chunk("1.mp", head...)
+	c2 := chunk("2.mp", [2]string{"node-b", "general protection fault, probably for non-canonical address 0xdead000000000100: 0000 [#1] SMP NOPTI"})
+	c3 := chunk("3.mp", [2]string{"node-a", "Kernel panic - not syncing: Fatal exception"}, [2]string{"node-a", "---[ end Kernel panic - not syncing: Fatal exception ]---"})
+	c4 := chunk("4.mp", [2]string{"node-b", "RIP: 0010:list_del+0x1a/0x40"}, [2]string{"node-b", "Call Trace:"},
+		[2]string{"node-b", " release_pages+0x1b4/0x4f0"}, [2]string{"node-b", "---[ end trace 00000000deadbeef ]---"},
+		[2]string{"node-b", "Kernel panic - not syncing: Fatal exception"}, [2]string{"node-b", "---[ end Kernel panic - not syncing: Fatal exception ]---"})
+	const keys = "Output=elasticsearch;Es_Url=%s;Retry_Wait=100ms;Wall_Idle=300ms"
+
+	h := startHarness(t, so)
+	h.do("register")
+	h.expect("init 0 = 1", "init 0 "+keys, srv.URL)
+	acked := map[string]bool{}
+	for _, c := range []string{c1, c2, c3} {
+		acked[c] = code(t, h.do("flush 0 %s", c)) == 1
+	}
+	// node-a's report is complete and indexed; node-b's is open. Fluent
+	// Bit asks again for the chunks not yet acknowledged, then dies.
+	waitFor(t, "node-a's report indexed", func() bool { return len(srv.IDs(elastic.DataStreamPrefix+"default")) == 1 })
+	for _, c := range []string{c1, c2, c3} {
+		if !acked[c] {
+			acked[c] = code(t, h.do("flush 0 %s", c)) == 1
+		}
+	}
+	if acked[c1] {
+		t.Errorf("the chunk with node-a's report head was acknowledged while node-b's report, begun before node-a's trailer, was open")
+	}
+	h.cmd.Process.Kill()
+	h.cmd.Wait()
+
+	// The restarted Fluent Bit delivers what was not acknowledged, then the rest.
+	h2 := startHarness(t, so)
+	h2.do("register")
+	h2.expect("init 0 = 1", "init 0 "+keys, srv.URL)
+	for _, c := range []string{c1, c2, c3, c4} {
+		if !acked[c] {
+			h2.do("flush 0 %s", c)
+		}
+	}
+	for _, c := range []string{c1, c2, c3, c4} {
+		if !acked[c] {
+			h2.acked(0, c)
+		}
+	}
+	h2.expect("exit 0 = 1", "exit 0")
+	docs := storedDocs(t, srv)
+	if len(docs) != 2 {
+		t.Errorf("%d documents, want node-a's and node-b's reports:", len(docs))
+		for k := range docs {
+			t.Errorf("  %s", k)
+		}
+	}
+	for k, d := range docs {
+		if d.Oops.Truncated {
+			t.Errorf("%s truncated (%s)", k, d.Oops.EndReason)
+		}
+	}
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
