@@ -272,3 +272,21 @@ func TestResumeFromWatermarkAtEveryLine(t *testing.T) {
 		})
 	}
 }
+
+// A front end that never asks for the watermark (scan) does not make the
+// pipeline remember every report it closed.
+func TestSpansBoundedWithoutWatermark(t *testing.T) {
+	p := New(Config{}, nil, OutputFunc(func(*document.Document) error { return nil }))
+	next := int64(0)
+	for i := 0; i < 5000; i++ {
+		text := strings.ReplaceAll(netfsReport, "n1 kernel: [ 1.", fmt.Sprintf("n1 kernel: [ %d.", i+1))
+		text = strings.ReplaceAll(text, "13:42:39", fmt.Sprintf("%02d:%02d:%02d", 10+i/3600, i/60%60, i%60))
+		next = feedText(t, p, text, next)
+	}
+	if p.stats.Reports < 4000 {
+		t.Fatalf("only %d reports closed", p.stats.Reports)
+	}
+	if len(p.spans) > 2048 { // twice minSpanLimit: pruned, not kept
+		t.Errorf("%d spans remembered after %d reports", len(p.spans), p.stats.Reports)
+	}
+}

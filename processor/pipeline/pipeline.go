@@ -165,8 +165,11 @@ type Pipeline struct {
 	refused error              // why the output last refused the head of the queue
 	closing []*assemble.Report // reports the assembler closed during the current call
 	// spans are the first and last positions of the reports closed since
-	// the watermark last passed them (see Watermark).
-	spans []span
+	// the watermark last passed them (see Watermark); a front end that
+	// never asks for the watermark (scan) gets them pruned at spanLimit.
+	spans     []span
+	spanNext  int64 // the position after the last line of a closed report
+	spanLimit int
 
 	mu        sync.Mutex    // guards pending, inFlight, failed and the durable counters
 	pending   map[int64]int // first position -> documents taken and not yet durable (or lost)
@@ -337,6 +340,10 @@ func (p *Pipeline) Discard() {
 // span is the positions of a closed report's first and last lines.
 type span struct{ first, last int64 }
 
+// minSpanLimit is how many spans are kept before they are pruned without
+// a front end asking for the watermark.
+const minSpanLimit = 1024
+
 // Undecodable is Stats().Undecodable, without copying the rest.
 func (p *Pipeline) Undecodable() uint64 { return p.stats.Undecodable }
 
@@ -461,6 +468,11 @@ func (p *Pipeline) flushQueue(ctx context.Context) error {
 	for _, r := range p.closing {
 		p.queue = append(p.queue, queued{r: r})
 		p.spans = append(p.spans, span{r.FirstPos, r.LastPos})
+		p.spanNext = max(p.spanNext, r.LastPos+1)
+	}
+	if len(p.spans) > max(p.spanLimit, minSpanLimit) {
+		p.Watermark(p.spanNext) // forgets the spans wholly below it
+		p.spanLimit = 2 * len(p.spans)
 	}
 	p.closing = p.closing[:0]
 	for len(p.queue) > 0 {
