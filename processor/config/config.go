@@ -149,11 +149,14 @@ type FluentBit struct {
 	ExitTimeout time.Duration `yaml:"exit_timeout"`
 }
 
-// Defaults of the plugin.
+// Defaults that differ from one front end to another, or belong to one.
 const (
-	DefaultRetryWait        = 2 * time.Second
+	// DefaultRetryWait bounds a flush's wait for a chunk's documents.
+	DefaultRetryWait = 2 * time.Second
+	// DefaultMaxPendingChunks bounds the chunks read and not acknowledged.
 	DefaultMaxPendingChunks = 1024
-	DefaultExitTimeout      = 4 * time.Second
+	// DefaultExitTimeout is under Fluent Bit's default Grace of 5s.
+	DefaultExitTimeout = 4 * time.Second
 	// DefaultPluginWallIdle closes the last report of a node that went
 	// quiet. Shorter than the consumer's: one node's lines come in order
 	// and together, and the chunks holding the report wait for it.

@@ -63,7 +63,7 @@ func Register(fs *flag.FlagSet, front Front) {
 // then the flags or the plugin's keys. It checks every value; an error
 // names the field where the bad value was written.
 func Load(s Sources) (*Config, error) {
-	ld := &loader{k: koanf.New("."), origin: map[string]string{}, front: s.Front}
+	ld := &loader{k: koanf.New("."), origin: map[string]string{}}
 	environ := s.Environ
 	if environ == nil {
 		environ = os.Environ
@@ -114,10 +114,10 @@ func Load(s Sources) (*Config, error) {
 	return &cfg, nil
 }
 
+// loader merges the layers into k, noting where each key was written.
 type loader struct {
 	k      *koanf.Koanf
 	origin map[string]string
-	front  Front
 	files  []string
 }
 
@@ -331,12 +331,6 @@ func (c *Config) Name(key string) string {
 		}
 	}
 	return key
-}
-
-// Given reports whether the setting at key was written in some layer.
-func (c *Config) Given(key string) bool {
-	_, ok := c.origin[key]
-	return ok
 }
 
 // parse reads a flag's, variable's or plugin key's text as a value of t.
