@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/oopsflow/oopsflow/internal/testenv"
 	"io"
 	"math"
 	"os"
@@ -641,16 +642,7 @@ func fleetLines(b *testing.B, n int) []string {
 
 // TestMain keeps the plugin away from the user's cache directory, where an
 // upstream index may be (Upstream_Index defaults to it).
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "oopsflow-test-cache-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_CACHE_HOME", dir)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // Upstream_Index links documents to the syzbot bug with the same title; a
 // damaged index fails the instance's start with the file's name.

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"github.com/oopsflow/oopsflow/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,13 +193,4 @@ func TestGenThenScan(t *testing.T) {
 
 // TestMain keeps the tests away from the user's cache directory, where an
 // upstream index may be (scan reads it by default).
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "oopsflow-test-cache-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_CACHE_HOME", dir)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
