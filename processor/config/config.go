@@ -57,8 +57,6 @@ type Config struct {
 	LogLevel  string    `yaml:"log_level"`
 	FluentBit FluentBit `yaml:"fluent_bit"`
 
-	// File is the YAML file read ("" when none).
-	File string `yaml:"-"`
 	// Front is the front end the configuration was loaded for.
 	Front Front `yaml:"-"`
 	// origin says where each key given was written (for messages).

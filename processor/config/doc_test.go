@@ -41,11 +41,7 @@ func docTable() string {
 				fronts = append(fronts, x.name)
 			}
 		}
-		flagName := ""
-		if f.Flag != "" {
-			flagName = f.Flag
-		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", f.Key, code(flagName, "--"), code(f.Env, ""), code(f.Plugin, ""), def, strings.Join(fronts, ", "))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", f.Key, code(f.Flag, "--"), code(f.Env, ""), code(f.Plugin, ""), def, strings.Join(fronts, ", "))
 	}
 	return b.String()
 }

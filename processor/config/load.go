@@ -40,13 +40,13 @@ type Sources struct {
 // name the environment variable where there is one.
 func Register(fs *flag.FlagSet, front Front) {
 	d := Defaults(front)
-	fs.Var(&flagValue{key: FileFlag, kind: reflect.String}, FileFlag, "YAML configuration file, the same for every front end (env "+FileEnv+")")
+	fs.Var(&flagValue{key: FileFlag}, FileFlag, "YAML configuration file, the same for every front end (env "+FileEnv+")")
 	for _, f := range Fields {
 		if f.Flag == "" || f.Fronts&front == 0 {
 			continue
 		}
 		t := typeAt(f.Key)
-		v := &flagValue{key: f.Key, kind: t.Kind(), list: t.Kind() == reflect.Slice}
+		v := &flagValue{key: f.Key, isBool: t.Kind() == reflect.Bool, list: t.Kind() == reflect.Slice}
 		help := f.Help
 		if f.Env != "" {
 			help += " (env " + f.Env + ")"
@@ -73,8 +73,10 @@ func Load(s Sources) (*Config, error) {
 	}
 	file := lookupEnv(environ, FileEnv)
 	if s.Flags != nil {
-		if fl := s.Flags.Lookup(FileFlag); fl != nil && isSet(s.Flags, FileFlag) {
-			file = fl.Value.String()
+		if fl := s.Flags.Lookup(FileFlag); fl != nil {
+			if v, ok := fl.Value.(*flagValue); ok && len(v.vals) > 0 {
+				file = v.raw()
+			}
 		}
 	}
 	if s.Plugin != nil {
@@ -104,7 +106,7 @@ func Load(s Sources) (*Config, error) {
 		}
 	}
 	cfg := Defaults(s.Front)
-	cfg.File, cfg.origin = file, ld.origin
+	cfg.origin = ld.origin
 	if err := ld.decode(&cfg); err != nil {
 		return nil, err
 	}
@@ -273,13 +275,8 @@ func durationHook(from, to reflect.Type, v any) (any, error) {
 func (c *Config) check() error {
 	for _, f := range Fields {
 		v := valueAt(c, f.Key)
-		if f.Positive {
-			var n float64
-			switch v.Kind() {
-			case reflect.Int, reflect.Int64:
-				n = float64(v.Int())
-			}
-			if n <= 0 {
+		if f.Positive { // on integers and durations only (TestTable)
+			if v.Int() <= 0 {
 				return fmt.Errorf("%s: %v: want a positive value (leave it out for the default)", c.Where(f.Key), v.Interface())
 			}
 		}
@@ -370,18 +367,34 @@ func parse(t reflect.Type, raw string) (any, error) {
 
 // typeAt is the type of the Config field at key; nil when there is none.
 func typeAt(key string) reflect.Type {
-	t := reflect.TypeOf(Config{})
+	t, n, _ := walk(key)
+	if n < len(strings.Split(key, ".")) {
+		return nil
+	}
+	return t
+}
+
+// walk follows key's parts through Config's fields by their yaml names.
+// It stops at the first part that names no field (t is then the struct
+// that lacks it) or that is below a map or a list (anything goes there);
+// n is the number of parts followed, unknown whether the stop was a
+// missing field.
+func walk(key string) (t reflect.Type, n int, unknown bool) {
+	t = reflect.TypeOf(Config{})
 	for _, name := range strings.Split(key, ".") {
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
 		if t.Kind() != reflect.Struct {
-			return nil
+			return t, n, false
 		}
 		f, ok := fieldNamed(t, name)
 		if !ok {
-			return nil
+			return t, n, true
 		}
-		t = f.Type
+		t, n = f.Type, n+1
 	}
-	return t
+	return t, n, false
 }
 
 // valueAt is the settable value of the Config field at key.
@@ -407,30 +420,16 @@ func fieldNamed(t reflect.Type, name string) (reflect.StructField, bool) {
 // known checks a key of the file against the schema: below a map or a
 // list anything goes (the decoder checks lists of structs).
 func known(key string) error {
-	t := reflect.TypeOf(Config{})
-	parts := strings.Split(key, ".")
-	for i, name := range parts {
-		if t.Kind() != reflect.Struct {
-			return nil
-		}
-		f, ok := fieldNamed(t, name)
-		if !ok {
-			prefix := strings.Join(parts[:i], ".")
-			msg := fmt.Sprintf("%s: unknown key", key)
-			if s := closest(name, t); s != "" {
-				if prefix != "" {
-					s = prefix + "." + s
-				}
-				msg += fmt.Sprintf(" (did you mean %s?)", s)
-			}
-			return errors.New(msg)
-		}
-		t = f.Type
-		if t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
+	t, n, unknown := walk(key)
+	if !unknown {
+		return nil
 	}
-	return nil
+	parts := strings.Split(key, ".")
+	msg := fmt.Sprintf("%s: unknown key", key)
+	if s := closest(parts[n], t); s != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(append(parts[:n:n], s), "."))
+	}
+	return errors.New(msg)
 }
 
 // closest is the field name of t nearest to name, if one is near.
@@ -481,20 +480,15 @@ func lookupEnv(environ func() []string, name string) string {
 	return ""
 }
 
-func isSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}
-
 // flagValue is a flag of the table: it keeps the text given (every value,
-// for a list) to be parsed by Load with the field's type.
+// for a list), which Load parses with the field's type like the other
+// layers' text.
 type flagValue struct {
-	key  string
-	kind reflect.Kind
-	list bool
-	def  string
-	vals []string
+	key    string
+	isBool bool
+	list   bool
+	def    string
+	vals   []string
 }
 
 func (v *flagValue) String() string {
@@ -510,21 +504,16 @@ func (v *flagValue) String() string {
 func (v *flagValue) Set(s string) error {
 	if v.list {
 		v.vals = append(v.vals, s)
-		return nil
+	} else {
+		v.vals = []string{s}
 	}
-	if t := typeAt(v.key); t != nil {
-		if _, err := parse(t, s); err != nil {
-			return err
-		}
-	}
-	v.vals = []string{s}
 	return nil
 }
 
 func (v *flagValue) raw() string { return strings.Join(v.vals, ",") }
 
 // IsBoolFlag lets a boolean flag go without a value.
-func (v *flagValue) IsBoolFlag() bool { return v != nil && v.kind == reflect.Bool }
+func (v *flagValue) IsBoolFlag() bool { return v != nil && v.isBool }
 
 // rawBytes is a koanf provider of bytes already read.
 type rawBytes []byte
