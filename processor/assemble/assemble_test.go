@@ -3,6 +3,7 @@ package assemble
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -683,5 +684,46 @@ func TestInlineHeaderChain(t *testing.T) {
 	f.a.Flush(EOF)
 	if len(f.reports) != 2 || len(f.reports[0].Lines) != len(report) {
 		t.Fatalf("%d reports, first of %d lines; want 2, the first of %d", len(f.reports), len(f.reports[0].Lines), len(report))
+	}
+}
+
+// Prefetch is a hint: adding the same lines with it, told about the lines
+// that follow (with hosts and streams evicted and created in between, so
+// that some guesses are wrong), gives the same reports as without it.
+func TestPrefetchChangesNothing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	frags := append(strings.Split(oopsText, "\n"), strings.Split(hungText, "\n")...)
+	var lines []logline.Line
+	for i := 0; i < 20000; i++ {
+		text := "IPv6: ADDRCONF(NETDEV_CHANGE): veth0: link becomes ready"
+		if rng.IntN(4) == 0 {
+			text = frags[rng.IntN(len(frags))]
+		}
+		at := t0.Add(time.Duration(i) * time.Millisecond)
+		lines = append(lines, logline.Line{HostRaw: fmt.Appendf(nil, "h%d", rng.IntN(60)), Caller: fmt.Sprintf("T%d", rng.IntN(3)),
+			Kernel: true, Text: []byte(text), Time: at, Uptime: at.Sub(t0), HasUptime: true})
+	}
+	run := func(ahead bool) []*Report {
+		var out []*Report
+		a := New(Config{MaxHosts: 40, MaxStreamsPerHost: 2, MaxLines: 40}, func(r *Report) { out = append(out, r) })
+		classes := make([]Class, len(lines))
+		for i := range lines {
+			classes[i] = a.Classify(&lines[i])
+		}
+		for i := range lines {
+			if ahead {
+				a.Prefetch(classes[i+1:])
+			}
+			a.AddClassified(&lines[i], lines[i].Time, int64(i), classes[i])
+		}
+		a.Flush(EOF)
+		return out
+	}
+	want, got := run(false), run(true)
+	if len(want) < 100 {
+		t.Fatalf("only %d reports: the test input is too tame", len(want))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("with Prefetch: %d reports, without: %d, or they differ", len(got), len(want))
 	}
 }

@@ -1,9 +1,11 @@
 package assemble
 
 // hostTable finds a host's state by the hash of its name: an open-addressing
-// table whose slots hold the hash beside the pointer, so a look-up reads one
-// slot (and the host itself, which the line needs next anyway). Names with
-// the same hash each have a slot of their own.
+// table whose slots hold the hash and the name beside the pointer, so a
+// look-up reads one slot and the name's bytes, and then the host itself,
+// which the line needs next anyway; the slot alone tells where all of them
+// are (see Assembler.Prefetch). Names with the same hash each have a slot of
+// their own.
 type hostTable struct {
 	slots []hostSlot // a power of two long, at most half full
 	n     int
@@ -11,7 +13,8 @@ type hostTable struct {
 
 type hostSlot struct {
 	hash uint64
-	h    *host // nil: empty
+	h    *host  // nil: empty
+	name string // h.name
 }
 
 func (t *hostTable) mask() uint64 { return uint64(len(t.slots) - 1) }
@@ -27,7 +30,7 @@ func (t *hostTable) find(hash uint64, name []byte) *host {
 		if s.h == nil {
 			return nil
 		}
-		if s.hash == hash && s.h.name == string(name) {
+		if s.hash == hash && s.name == string(name) {
 			return s.h
 		}
 	}
@@ -38,7 +41,7 @@ func (t *hostTable) insert(h *host) {
 	if 2*(t.n+1) > len(t.slots) {
 		t.resize(max(64, 2*len(t.slots)))
 	}
-	t.put(hostSlot{h.hash, h})
+	t.put(hostSlot{h.hash, h, h.name})
 	t.n++
 }
 
@@ -57,6 +60,22 @@ func (t *hostTable) resize(size int) {
 	for _, s := range old {
 		if s.h != nil {
 			t.put(s)
+		}
+	}
+}
+
+// slot returns the first slot that holds a host of this hash, or the empty
+// slot where a search for it ends; nil while the table is empty. It is a
+// hint for Assembler.Prefetch: another host may have the same hash.
+func (t *hostTable) slot(hash uint64) *hostSlot {
+	if len(t.slots) == 0 {
+		return nil
+	}
+	m := t.mask()
+	for i := hash & m; ; i = (i + 1) & m {
+		s := &t.slots[i]
+		if s.h == nil || s.hash == hash {
+			return s
 		}
 	}
 }

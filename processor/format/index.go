@@ -4,15 +4,17 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"strings"
 )
 
 // index finds group keywords in a line. A 64 Ki-slot table keyed by a hash
 // of four bytes says which keywords hold those bytes at offsets 0 to
 // stride-1; a keyword of stride+3 bytes or more that occurs in a line
 // therefore shows at a position that is a multiple of stride, so the line is
-// looked up at every stride-th byte only. Shorter keywords ("BUG:",
-// "UBSAN:") all hold a colon: they are checked only where the line has one,
-// which a vectorised search finds. The ~99.98% of kernel lines that start no
+// looked up at every stride-th byte only (every seventh with today's
+// keywords). Shorter keywords ("BUG:", "UBSAN:", "WARNING:") all hold a
+// colon: they are checked only where the line has one, which a vectorised
+// search finds. The ~99.98% of kernel lines that start no
 // report are rejected without a single comparison most of the time; a slot
 // collision costs a comparison, never a miss.
 type headerIndex struct {
@@ -25,10 +27,31 @@ type headerIndex struct {
 	before [256]uint8
 	other  []int // short keywords without a colon: searched for directly
 	kw     [][]byte
+	stride int // how far apart the index looks up four bytes of a line
 }
 
-// stride is how far apart the index looks up four bytes of a line.
-const stride = 4
+// maxStride bounds the stride: each keyword takes stride slots.
+const maxStride = 8
+
+// pickStride returns the longest stride at which every keyword too short
+// to be found by it (fewer than stride+3 bytes) can be found by its colon
+// instead, and at most 8 of them need to be.
+func pickStride(gs []*Group) int {
+	for s := maxStride; s > 1; s-- {
+		short := 0
+		ok := true
+		for _, g := range gs {
+			if len(g.Keyword) < s+3 {
+				short++
+				ok = ok && strings.IndexByte(g.Keyword, ':') > 0
+			}
+		}
+		if ok && short <= 8 {
+			return s
+		}
+	}
+	return 1
+}
 
 // entry is a keyword whose four bytes (or colon) at off hash to a slot.
 type entry struct {
@@ -46,13 +69,13 @@ func newIndex(gs []*Group) *headerIndex {
 	if len(gs) >= 64 {
 		panic("format: more than 63 groups")
 	}
-	x := &headerIndex{}
+	x := &headerIndex{stride: pickStride(gs)}
 	byHash := map[uint16][]entry{}
 	var order []uint16
 	for i, g := range gs {
 		kw := []byte(g.Keyword)
 		x.kw = append(x.kw, kw)
-		if len(kw) < stride+3 {
+		if len(kw) < x.stride+3 {
 			if c := bytes.IndexByte(kw, ':'); c > 0 && len(x.colon) < 8 {
 				x.before[kw[c-1]] |= 1 << len(x.colon)
 				x.colon = append(x.colon, entry{i, c})
@@ -61,7 +84,7 @@ func newIndex(gs []*Group) *headerIndex {
 			}
 			continue
 		}
-		for off := 0; off < stride; off++ {
+		for off := 0; off < x.stride; off++ {
 			h := hash4(kw[off:])
 			if _, ok := byHash[h]; !ok {
 				order = append(order, h)
@@ -107,7 +130,7 @@ func (x *headerIndex) match(text []byte) (*Group, bool) {
 		}
 		from = c + 1
 	}
-	for i := 0; i+4 <= len(text); i += stride {
+	for i := 0; i+4 <= len(text); i += x.stride {
 		h := hash4(text[i:])
 		if x.bits[h>>6]&(1<<(h&63)) == 0 {
 			continue

@@ -44,7 +44,7 @@ func TestIndexAgreesWithNaiveMatch(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	noise := []byte("abcdefgh ijkl: [ ] BUG WARN INFO: int3 ker nel 0123456789")
 	for _, g := range groups {
-		for pad := 0; pad < 6; pad++ {
+		for pad := 0; pad < 2*maxStride; pad++ { // every offset modulo the stride
 			for trail := 0; trail < 3; trail++ {
 				l := append(bytes.Repeat([]byte{'x'}, pad), g.Keyword...)
 				lines = append(lines, append(l, bytes.Repeat([]byte{' '}, trail)...))

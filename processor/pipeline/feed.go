@@ -8,7 +8,9 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"unsafe"
 
+	"github.com/oopsflow/oopsflow/internal/prefetch"
 	"github.com/oopsflow/oopsflow/processor/assemble"
 	"github.com/oopsflow/oopsflow/processor/logline"
 )
@@ -18,7 +20,11 @@ import (
 const DefaultMaxLine = 64 << 10
 
 // blockSize is the input Feed reads at a time: whole lines, some thousands.
-const blockSize = 1 << 20
+const blockSize = 128 << 10
+
+// lineAhead is how many kernel lines ahead of the one it adds apply
+// prefetches a line's bytes.
+const lineAhead = 3
 
 // Feed reads lines from r into p, numbering them from 1. Lines longer than
 // maxLine are cut to maxLine bytes; the rest is discarded without being held
@@ -133,8 +139,9 @@ type block struct {
 	cut       uint64 // lines cut to the length limit
 	recs      []rec  // one per line
 	kernel    []kernelLine
-	extra     []byte        // copies of text the decoder did not take from data (JSON)
-	done      chan struct{} // closed once decoded
+	classes   []assemble.Class // classes[i] is kernel[i]'s
+	extra     []byte           // copies of text the decoder did not take from data (JSON)
+	done      chan struct{}    // closed once decoded
 }
 
 // rec is one line: its time, its length and what it is.
@@ -152,8 +159,7 @@ const (
 // kernelLine is a kernel line, decoded (Text and HostRaw alias the block)
 // and classified.
 type kernelLine struct {
-	line  logline.Line
-	class assemble.Class
+	line logline.Line
 	// With copied set, Text and HostRaw are at these offsets in extra.
 	copied           bool
 	text, host, hlen int32
@@ -161,7 +167,7 @@ type kernelLine struct {
 
 // decode splits the block into lines and decodes each.
 func (b *block) decode(dec *logline.Decoder, asm *assemble.Assembler, maxLine int) {
-	b.recs, b.kernel, b.extra, b.cut = b.recs[:0], b.kernel[:0], b.extra[:0], 0
+	b.recs, b.kernel, b.classes, b.extra, b.cut = b.recs[:0], b.kernel[:0], b.classes[:0], b.extra[:0], 0
 	data := b.data
 	var l logline.Line
 	for len(data) > 0 {
@@ -190,7 +196,8 @@ func (b *block) decode(dec *logline.Decoder, asm *assemble.Assembler, maxLine in
 			}
 			if l.Kernel {
 				r.k = int32(len(b.kernel))
-				kl := kernelLine{line: l, class: asm.Classify(&l)}
+				kl := kernelLine{line: l}
+				b.classes = append(b.classes, asm.Classify(&l))
 				if l.Format == logline.FormatJournald || l.Format == logline.FormatJSON {
 					// The decoder's JSON parser owns these bytes until
 					// the next line: keep a copy.
@@ -236,9 +243,17 @@ func (p *Pipeline) apply(ctx context.Context, b *block, n int64) (int64, error) 
 			p.advanceClockN(r.tn)
 		default:
 			p.advanceClockN(r.tn)
+			p.asm.Prefetch(b.classes[r.k+1:])
+			if int(r.k)+lineAhead < len(b.kernel) {
+				// The bytes of a coming line, likely in the cache of the
+				// core that decoded them.
+				l := &b.kernel[int(r.k)+lineAhead].line
+				prefetch.Line(unsafe.Pointer(unsafe.SliceData(l.HostRaw)))
+				prefetch.Lines(unsafe.Pointer(unsafe.SliceData(l.Text)), (len(l.Text)+prefetch.CacheLine-1)/prefetch.CacheLine)
+			}
 			kl := &b.kernel[r.k]
 			p.stats.KernelLines++
-			p.asm.AddClassified(&kl.line, p.logClock(), n, kl.class)
+			p.asm.AddClassified(&kl.line, p.logClock(), n, b.classes[r.k])
 		}
 		if len(p.closing) > 0 || len(p.queue) > 0 || p.hasFailed.Load() {
 			if err := p.flushQueue(ctx); err != nil {
