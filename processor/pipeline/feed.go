@@ -54,9 +54,9 @@ func Feed(ctx context.Context, p *Pipeline, r io.Reader, maxLine int) (cut uint6
 	defer cancel(nil)
 
 	var (
-		free    = make(chan *block, 2*workers+2) // recycled blocks (bounds memory)
-		work    = make(chan *block, 2*workers+2) // to the workers
-		ordered = make(chan *block, 2*workers+2) // to this goroutine, in input order
+		free    = make(chan *block, 8*workers+2) // recycled blocks (bounds memory)
+		work    = make(chan *block, 8*workers+2) // to the workers
+		ordered = make(chan *block, 8*workers+2) // to this goroutine, in input order
 		readErr error
 		wg      sync.WaitGroup
 	)
