@@ -456,35 +456,45 @@ func parseUptime(b []byte) (time.Duration, int, bool) {
 	for i < len(b) && b[i] == ' ' {
 		i++
 	}
-	var sec int64
-	start := i
-	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		sec = sec*10 + int64(b[i]-'0')
-		i++
-		if i-start > 12 {
+	sec, n := leadingDigits(b[i:])
+	if n == 8 { // more than 8 digits: up to 12 are accepted
+		more, m := leadingDigits(b[i+8:])
+		if m > 4 {
 			return 0, 0, false
 		}
+		sec = sec*pow10[m] + more
+		n += m
 	}
-	if i == start || i >= len(b) || b[i] != '.' {
+	i += n
+	if n == 0 || i >= len(b) || b[i] != '.' {
 		return 0, 0, false
 	}
 	i++
-	var frac int64
-	digits := 0
-	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		if digits < 9 {
-			frac = frac*10 + int64(b[i]-'0')
-			digits++
-		}
-		i++
-	}
+	frac, digits, n := fraction(b[i:])
+	i += n
 	if digits == 0 || i >= len(b) || b[i] != ']' {
 		return 0, 0, false
 	}
-	for ; digits < 9; digits++ {
-		frac *= 10
-	}
 	return time.Duration(sec)*time.Second + time.Duration(frac), i + 1, true
+}
+
+// pow10[i] is 10 to the power i.
+var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
+
+// fraction reads the digits of a decimal fraction at the start of b as
+// nanoseconds (digits past the ninth are skipped): it returns them, how
+// many digits were used, and how many bytes the digits take.
+func fraction(b []byte) (nanos int64, digits, n int) {
+	v, n := leadingDigits(b)
+	digits = n
+	if n == 8 && len(b) > 8 && b[8] >= '0' && b[8] <= '9' {
+		v = v*10 + uint64(b[8]-'0')
+		digits, n = 9, 9
+		for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+			n++
+		}
+	}
+	return int64(v * pow10[9-digits]), digits, n
 }
 
 // gluedConsole finds a printk time "[ 123.456]" within the first 128 bytes
@@ -721,18 +731,9 @@ func (d *Decoder) parse3339(b []byte) (time.Time, bool) {
 	i := 19
 	var nanos int64
 	if i < len(b) && b[i] == '.' {
-		i++
-		digits := 0
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			if digits < 9 {
-				nanos = nanos*10 + int64(b[i]-'0')
-				digits++
-			}
-			i++
-		}
-		for ; digits < 9; digits++ {
-			nanos *= 10
-		}
+		var n int
+		nanos, _, n = fraction(b[i+1:])
+		i += 1 + n
 	}
 
 	if i >= len(b) {
