@@ -8,9 +8,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
-	"unsafe"
 
-	"github.com/oopsflow/oopsflow/internal/prefetch"
 	"github.com/oopsflow/oopsflow/processor/assemble"
 	"github.com/oopsflow/oopsflow/processor/logline"
 )
@@ -21,10 +19,6 @@ const DefaultMaxLine = 64 << 10
 
 // blockSize is the input Feed reads at a time: whole lines, some thousands.
 const blockSize = 128 << 10
-
-// lineAhead is how many kernel lines ahead of the one it adds apply
-// prefetches a line's bytes.
-const lineAhead = 3
 
 // Feed reads lines from r into p, numbering them from 1. Lines longer than
 // maxLine are cut to maxLine bytes; the rest is discarded without being held
@@ -244,13 +238,6 @@ func (p *Pipeline) apply(ctx context.Context, b *block, n int64) (int64, error) 
 		default:
 			p.advanceClockN(r.tn)
 			p.asm.Prefetch(b.classes[r.k+1:])
-			if int(r.k)+lineAhead < len(b.kernel) {
-				// The bytes of a coming line, likely in the cache of the
-				// core that decoded them.
-				l := &b.kernel[int(r.k)+lineAhead].line
-				prefetch.Line(unsafe.Pointer(unsafe.SliceData(l.HostRaw)))
-				prefetch.Lines(unsafe.Pointer(unsafe.SliceData(l.Text)), (len(l.Text)+prefetch.CacheLine-1)/prefetch.CacheLine)
-			}
 			kl := &b.kernel[r.k]
 			p.stats.KernelLines++
 			p.asm.AddClassified(&kl.line, p.logClock(), n, b.classes[r.k])
