@@ -49,10 +49,6 @@ func (a *Assembler) Prefetch(next []Class) {
 				prefetch.Line(unsafe.Add(c, unsafe.Sizeof(st.ring[i])-1))
 			}
 		}
-		if r := a.recent; r != nil {
-			// Where the next lines' text will be written.
-			prefetch.Line(unsafe.Pointer(&r.buf[(r.head+arenaAhead)%int64(len(r.buf))]))
-		}
 	}
 }
 
@@ -62,7 +58,6 @@ const (
 	slotAhead   = 6
 	hostAhead   = 3
 	streamAhead = 1
-	arenaAhead  = 256 // bytes
 )
 
 // streamHotLines is how many cache lines, from its start, cover the fields
