@@ -71,7 +71,7 @@ type Config struct {
 	MaxLines          int           // lines per report (default 1000)
 	MaxBytes          int           // bytes per report (default 128 KiB)
 	MaxLineBytes      int           // longer lines are cut (default 2048)
-	MaxHosts          int           // hosts with state; least recently seen is evicted (default 50,000)
+	MaxHosts          int           // hosts with state; least recently seen is evicted, nearly (see hostFor; default 50,000)
 	MaxStreamsPerHost int           // boot/caller streams per host (default 64)
 	ContextLines      int           // lines remembered before a header (default 6; negative: none)
 	ContextWindow     time.Duration // how far before the header a context line may be (default 1s)
@@ -203,8 +203,10 @@ type Assembler struct {
 	emit  func(*Report)
 	hosts hostTable // by the hash of their name (HostHash)
 	seed  maphash.Seed
-	// LRU of hosts: head is most recently seen.
+	// LRU of hosts: head is most recently seen, nearly (see hostFor).
 	head, tail *host
+	moves      uint64 // hosts moved to the front so far
+	lruSlack   uint64 // a host fewer than this many moves from the front stays where it is
 	recent     *arena // the text of remembered lines; nil until the first
 	nowN       int64  // the clock of the line being added, Unix ns (0: none)
 	open       map[*stream]struct{}
@@ -222,6 +224,7 @@ type host struct {
 	streams    map[streamKey]*stream
 	last       *stream // the stream of the host's previous line
 	prev, next *host
+	moved      uint64 // Assembler.moves when the host last moved to the front
 }
 
 type streamKey struct{ boot, caller string }
@@ -290,11 +293,12 @@ func New(cfg Config, emit func(*Report)) *Assembler {
 		b = NewBudget(cfg.MaxOpenBytes)
 	}
 	return &Assembler{
-		cfg:    cfg,
-		emit:   emit,
-		seed:   maphash.MakeSeed(),
-		open:   make(map[*stream]struct{}),
-		budget: b,
+		lruSlack: uint64(cfg.MaxHosts / 8),
+		cfg:      cfg,
+		emit:     emit,
+		seed:     maphash.MakeSeed(),
+		open:     make(map[*stream]struct{}),
+		budget:   b,
 	}
 }
 
@@ -999,6 +1003,15 @@ func (a *Assembler) HostHash(l *logline.Line) uint64 {
 // hostFor returns the state of the line's host (Host, or HostRaw when the
 // decoder left the name raw: then the name is copied only for a new host),
 // hash being HostHash(l).
+//
+// The host moves to the front of the list of hosts, unless it is near the
+// front already: fewer than MaxHosts/8 moves behind it. Moving writes to
+// the two hosts beside it in the list, cache misses on every kernel line of
+// a large fleet; skipping it keeps the order nearly that of last sight. A
+// host's place in the list grows by one only when a host that was behind it
+// (or a new one) moves in front, so it reaches the end, to be evicted, only
+// after at least 7/8 of MaxHosts other hosts have printed since its last
+// line (TestBoundMaxHostsNearlyLRU).
 func (a *Assembler) hostFor(l *logline.Line, hash uint64) *host {
 	name := l.HostRaw
 	if len(name) == 0 {
@@ -1015,11 +1028,13 @@ func (a *Assembler) hostFor(l *logline.Line, hash uint64) *host {
 		}
 		a.hosts.insert(h)
 		a.charge(hostOverhead)
-	} else if h == a.head {
-		return h
+	} else if a.moves-h.moved < a.lruSlack {
+		return h // near the front already
 	} else {
 		a.unlink(h)
 	}
+	h.moved = a.moves
+	a.moves++
 	h.next = a.head
 	if a.head != nil {
 		a.head.prev = h

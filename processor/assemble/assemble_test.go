@@ -365,6 +365,48 @@ func TestBoundMaxHosts(t *testing.T) {
 	}
 }
 
+// With many hosts, the order of hosts is kept only nearly: a host seen
+// again while still near the front is not moved (a move writes to two other
+// hosts, random cache misses on every kernel line). Still, a host is evicted
+// only once at least 7/8 of MaxHosts other hosts have printed since its last
+// line.
+func TestBoundMaxHostsNearlyLRU(t *testing.T) {
+	const maxHosts = 80
+	f := newFeeder(Config{MaxHosts: maxHosts})
+	rng := rand.New(rand.NewPCG(7, 8))
+	var seq []string // host of each line
+	last := map[string]int{}
+	held := map[string]bool{}
+	evictions := 0
+	for i := 0; i < 20000; i++ {
+		// A skewed mix: some hosts print often, most rarely.
+		h := fmt.Sprintf("h%d", rng.IntN(1+rng.IntN(200)))
+		f.line(h, "", "EXT4-fs: x")
+		seq = append(seq, h)
+		last[h], held[h] = i, true
+		for name := range held {
+			if f.host(name) != nil {
+				continue
+			}
+			delete(held, name)
+			evictions++
+			since := map[string]bool{}
+			for _, o := range seq[last[name]+1:] {
+				since[o] = true
+			}
+			if len(since) < maxHosts-1-maxHosts/8 {
+				t.Fatalf("line %d: %s evicted after only %d other hosts printed since its last line", i, name, len(since))
+			}
+		}
+		if f.a.Hosts() > maxHosts {
+			t.Fatalf("%d hosts held, bound %d", f.a.Hosts(), maxHosts)
+		}
+	}
+	if evictions < 100 {
+		t.Fatalf("only %d evictions: the test input is too tame", evictions)
+	}
+}
+
 func TestBoundStreamsPerHost(t *testing.T) {
 	f := newFeeder(Config{MaxStreamsPerHost: 4})
 	for i := 0; i < 100; i++ {

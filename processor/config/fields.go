@@ -68,7 +68,7 @@ var Fields = []Field{
 	{Key: "records.ident_keys", Fronts: Consume},
 
 	{Key: "assembly.max_report_lines", Flag: "max-report-lines", Plugin: "Max_Report_Lines", Fronts: all, Positive: true, Help: "lines per report before it is closed as max_lines"},
-	{Key: "assembly.max_hosts", Flag: "max-hosts", Plugin: "Max_Hosts", Fronts: all, Positive: true, Help: "hosts with assembly state; the least recently seen is evicted"},
+	{Key: "assembly.max_hosts", Flag: "max-hosts", Plugin: "Max_Hosts", Fronts: all, Positive: true, Help: "hosts with assembly state; the least recently seen is evicted (nearly: see docs/operations.md)"},
 	{Key: "assembly.max_open_bytes", Flag: "max-open-bytes", Plugin: "Max_Open_Bytes", Fronts: all, Positive: true, Help: "bytes held in open reports and context lines; over it the oldest open report is closed as memory_limit"},
 	{Key: "assembly.context_lines", Flag: "context-lines", Plugin: "Context_Lines", Fronts: all, Positive: true, Help: "lines remembered per host as context for the next report"},
 	{Key: "assembly.max_line_bytes", Flag: "max-line-bytes", Fronts: Scan, Positive: true, Help: "longer input lines are cut"},
