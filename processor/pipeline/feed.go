@@ -17,8 +17,24 @@ import (
 // line is skipped (and counted as undecodable input by the caller).
 const DefaultMaxLine = 64 << 10
 
-// blockSize is the input Feed reads at a time: whole lines, some thousands.
+// blockSize is the input Feed reads at a time: whole lines, some hundreds.
+// Small enough for a block to stay in the cache from its decoding to its
+// assembling on one core.
 const blockSize = 128 << 10
+
+// readAhead bounds the input in flight (read, being decoded, waiting to be
+// assembled) when lines are long.
+const readAhead = 16 << 20
+
+// blockBytes is the size of a block: room for two of the longest lines.
+func blockBytes(maxLine int) int { return max(blockSize, 2*maxLine) }
+
+// feedDepth is how many blocks Feed keeps in flight: enough to keep the
+// workers busy while the ordered stage lingers on a block (8 per worker),
+// within readAhead bytes, but never fewer than 2 per worker.
+func feedDepth(workers, maxLine int) int {
+	return min(8*workers+2, max(2*workers+2, readAhead/blockBytes(maxLine)))
+}
 
 // Feed reads lines from r into p, numbering them from 1. Lines longer than
 // maxLine are cut to maxLine bytes; the rest is discarded without being held
@@ -47,10 +63,11 @@ func Feed(ctx context.Context, p *Pipeline, r io.Reader, maxLine int) (cut uint6
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
+	depth := feedDepth(workers, maxLine)
 	var (
-		free    = make(chan *block, 8*workers+2) // recycled blocks (bounds memory)
-		work    = make(chan *block, 8*workers+2) // to the workers
-		ordered = make(chan *block, 8*workers+2) // to this goroutine, in input order
+		free    = make(chan *block, depth) // recycled blocks (bounds memory)
+		work    = make(chan *block, depth) // to the workers
+		ordered = make(chan *block, depth) // to this goroutine, in input order
 		readErr error
 		wg      sync.WaitGroup
 	)
@@ -263,7 +280,7 @@ type blockReader struct {
 }
 
 func newBlockReader(r io.Reader, maxLine int) *blockReader {
-	return &blockReader{r: r, max: maxLine, size: max(blockSize, 2*maxLine)}
+	return &blockReader{r: r, max: maxLine, size: blockBytes(maxLine)}
 }
 
 // next fills dst (reusing its memory) with whole lines and returns it, the

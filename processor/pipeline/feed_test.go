@@ -129,3 +129,23 @@ func TestFeedSameForAnyWorkers(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// The input in flight stays within 16 MiB however long the lines kept may
+// be, unless that leaves fewer than two blocks per worker (then it is what
+// it was before the read-ahead grew: 2 per worker + 2).
+func TestFeedReadAheadBounded(t *testing.T) {
+	for _, workers := range []int{1, 2, 8, 64} {
+		for _, maxLine := range []int{1 << 10, DefaultMaxLine, 1 << 20, 10 << 20, 100 << 20} {
+			d, size := feedDepth(workers, maxLine), blockBytes(maxLine)
+			if floor := 2*workers + 2; d < floor {
+				t.Errorf("workers %d, lines up to %d: %d blocks, fewer than %d", workers, maxLine, d, floor)
+			}
+			if d*size > max(readAhead, (2*workers+2)*size) {
+				t.Errorf("workers %d, lines up to %d: %d blocks of %d bytes in flight", workers, maxLine, d, size)
+			}
+		}
+	}
+	if d := feedDepth(2, DefaultMaxLine); d != 18 {
+		t.Errorf("default, two workers: %d blocks in flight, want 18", d)
+	}
+}
