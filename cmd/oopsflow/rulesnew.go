@@ -134,7 +134,7 @@ func reportsOf(ctx context.Context, path string, stdin io.Reader, host string, m
 		return nil, err
 	}
 	defer closeInput()
-	first, _ := r.Peek(64 << 10)
+	first, _ := r.Peek(inputBuffer)
 	if line, _, _ := bytes.Cut(first, []byte("\n")); isDocuments(line) {
 		return readDocuments(name, r)
 	}

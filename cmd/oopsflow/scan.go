@@ -274,6 +274,11 @@ func scanInput(ctx context.Context, p *pipeline.Pipeline, name string, stdin io.
 	return cut, nil
 }
 
+// inputBuffer is the buffer of openInput's reader: room for what "rules
+// new" peeks at, and smaller than the blocks pipeline.Feed reads, so that
+// those reads go past it into the block instead of being copied twice.
+const inputBuffer = 64 << 10
+
 // openInput opens a file, or stdin for "-" (named "stdin"), interruptible
 // by ctx, counted by prog (may be nil), unzipped when it is gzip. The
 // reader is buffered: Peek works on it.
@@ -294,7 +299,7 @@ func openInput(ctx context.Context, name string, stdin io.Reader, prog *progress
 	if prog != nil {
 		r = prog.count(r)
 	}
-	br := bufio.NewReaderSize(r, 256<<10)
+	br := bufio.NewReaderSize(r, inputBuffer)
 	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
@@ -302,7 +307,7 @@ func openInput(ctx context.Context, name string, stdin io.Reader, prog *progress
 			return nil, name, nil, fmt.Errorf("%s: gzip: %w", name, err)
 		}
 		fileClose := closeInput
-		return bufio.NewReaderSize(zr, 256<<10), name, func() { zr.Close(); fileClose() }, nil
+		return bufio.NewReaderSize(zr, inputBuffer), name, func() { zr.Close(); fileClose() }, nil
 	}
 	return br, name, closeInput, nil
 }
