@@ -206,7 +206,6 @@ type Assembler struct {
 	// LRU of hosts: head is most recently seen, nearly (see hostFor).
 	head, tail *host
 	moves      uint64 // hosts moved to the front so far
-	lruSlack   uint64 // a host fewer than this many moves from the front stays where it is
 	recent     *arena // the text of remembered lines; nil until the first
 	nowN       int64  // the clock of the line being added, Unix ns (0: none)
 	open       map[*stream]struct{}
@@ -293,12 +292,11 @@ func New(cfg Config, emit func(*Report)) *Assembler {
 		b = NewBudget(cfg.MaxOpenBytes)
 	}
 	return &Assembler{
-		lruSlack: uint64(cfg.MaxHosts / 8),
-		cfg:      cfg,
-		emit:     emit,
-		seed:     maphash.MakeSeed(),
-		open:     make(map[*stream]struct{}),
-		budget:   b,
+		cfg:    cfg,
+		emit:   emit,
+		seed:   maphash.MakeSeed(),
+		open:   make(map[*stream]struct{}),
+		budget: b,
 	}
 }
 
@@ -1028,8 +1026,8 @@ func (a *Assembler) hostFor(l *logline.Line, hash uint64) *host {
 		}
 		a.hosts.insert(h)
 		a.charge(hostOverhead)
-	} else if a.moves-h.moved < a.lruSlack {
-		return h // near the front already
+	} else if h == a.head || a.moves-h.moved < uint64(a.cfg.MaxHosts/8) {
+		return h // at or near the front already
 	} else {
 		a.unlink(h)
 	}
