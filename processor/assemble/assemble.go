@@ -359,6 +359,12 @@ func (a *Assembler) OldestContext(clock time.Time, idle time.Duration) (pos int6
 			if st.ringLen == 0 || st.phase != waiting || (a.wallN != 0 && time.Duration(a.wallN-a.seenWall(st)) >= idle) {
 				continue
 			}
+			// A ring holds its stream's lines in input order: the first
+			// that is still context is the stream's oldest, and a ring
+			// whose first line comes after the oldest found has none older.
+			if ok && st.ring[st.ringHead].pos >= pos {
+				continue
+			}
 			last := &st.ring[(st.ringHead+st.ringLen-1)%len(st.ring)]
 			for i := 0; i < st.ringLen; i++ {
 				c := &st.ring[(st.ringHead+i)%len(st.ring)]
@@ -369,8 +375,11 @@ func (a *Assembler) OldestContext(clock time.Time, idle time.Duration) (pos int6
 				case c.t != 0:
 					live = time.Duration(last.t-c.t) <= w && time.Duration(unixNano(clock)-c.t) <= w
 				}
-				if _, held := a.recent.get(c.off, int(c.n)); live && held && (!ok || c.pos < pos) {
-					pos, ok = c.pos, true
+				if _, held := a.recent.get(c.off, int(c.n)); live && held {
+					if !ok || c.pos < pos {
+						pos, ok = c.pos, true
+					}
+					break
 				}
 			}
 		}

@@ -769,3 +769,79 @@ func TestPrefetchChangesNothing(t *testing.T) {
 		t.Fatalf("with Prefetch: %d reports, without: %d, or they differ", len(got), len(want))
 	}
 }
+
+// naiveOldestContext is OldestContext without its shortcuts: every line of
+// every ring is looked at.
+func naiveOldestContext(a *Assembler, clock time.Time, idle time.Duration) (pos int64, ok bool) {
+	w := a.cfg.ContextWindow
+	for h := a.head; h != nil; h = h.next {
+		for _, st := range h.streams {
+			if st.ringLen == 0 || st.phase != waiting || (a.wallN != 0 && time.Duration(a.wallN-a.seenWall(st)) >= idle) {
+				continue
+			}
+			last := &st.ring[(st.ringHead+st.ringLen-1)%len(st.ring)]
+			for i := 0; i < st.ringLen; i++ {
+				c := &st.ring[(st.ringHead+i)%len(st.ring)]
+				var live bool
+				switch {
+				case c.hasUptime && last.hasUptime:
+					live = last.up-c.up <= w
+				case c.t != 0:
+					live = time.Duration(last.t-c.t) <= w && time.Duration(unixNano(clock)-c.t) <= w
+				}
+				if _, held := a.recent.get(c.off, int(c.n)); live && held && (!ok || c.pos < pos) {
+					pos, ok = c.pos, true
+				}
+			}
+		}
+	}
+	return pos, ok
+}
+
+// OldestContext stops at the first live line of a ring and skips rings
+// that start after the oldest line found: on random interleavings of hosts
+// and callers, with gaps around the context window, untimed lines, reports
+// and the wall clock moving, it answers as the full walk does.
+func TestOldestContextAgreesWithFullWalk(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for round := 0; round < 20; round++ {
+		cfg := Config{ContextLines: 1 + r.IntN(6), ContextWindow: time.Duration(1+r.IntN(50)) * time.Millisecond}
+		a := New(cfg, func(*Report) {})
+		now := t0
+		wall := t0
+		checked := 0
+		for pos := int64(1); pos <= 3000; pos++ {
+			now = now.Add(time.Duration(r.IntN(20)) * time.Millisecond)
+			l := logline.Line{Host: fmt.Sprintf("h%d", r.IntN(12)), Kernel: true, Text: []byte(fmt.Sprintf("line %d", pos)), Time: now}
+			if r.IntN(3) == 0 {
+				l.Caller = fmt.Sprintf("T%d", r.IntN(3))
+			}
+			if r.IntN(4) != 0 {
+				l.Uptime, l.HasUptime = now.Sub(t0)+time.Duration(r.IntN(5))*time.Millisecond, true
+			}
+			if r.IntN(5) == 0 {
+				l.Time = time.Time{}
+			}
+			if r.IntN(200) == 0 {
+				l.Text = []byte("BUG: soft lockup - CPU#1 stuck for 22s! [a:1]")
+			}
+			a.Add(&l, now, pos)
+			if r.IntN(50) == 0 {
+				wall = wall.Add(time.Duration(r.IntN(3000)) * time.Millisecond)
+				a.SetWall(wall)
+			}
+			idle := time.Duration(1+r.IntN(2000)) * time.Millisecond
+			got, gotOK := a.OldestContext(now, idle)
+			want, wantOK := naiveOldestContext(a, now, idle)
+			if got != want || gotOK != wantOK {
+				t.Fatalf("round %d, line %d: OldestContext = %d, %v; the full walk: %d, %v", round, pos, got, gotOK, want, wantOK)
+			}
+			if gotOK {
+				checked++
+			}
+		}
+		if checked < 100 {
+			t.Fatalf("round %d: only %d answers had a line: the test checks too little", round, checked)
+		}
+	}
+}

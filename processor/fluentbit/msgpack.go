@@ -4,8 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
-	"strconv"
 	"time"
+
+	"github.com/oopsflow/oopsflow/processor/logline"
 )
 
 // The records of a Fluent Bit chunk are read in place: a chunk is a run of
@@ -279,8 +280,8 @@ func (m *RecordMap) Num(k string) (float64, bool) {
 		return x, true
 	}
 	if s, _, isStr, err := stringOrBinary(v); err == nil && isStr {
-		n, err := strconv.ParseInt(string(s), 10, 64)
-		return float64(n), err == nil
+		n, ok := logline.ParseInt(s)
+		return float64(n), ok
 	}
 	return 0, false
 }

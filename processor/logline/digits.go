@@ -3,6 +3,7 @@ package logline
 import (
 	"encoding/binary"
 	"math/bits"
+	"strconv"
 )
 
 // leadingDigits returns the value of the decimal digits at the start of b,
@@ -39,4 +40,31 @@ func leadingDigits(b []byte) (v uint64, n int) {
 	y = (y * 10) + (y >> 8)
 	y = ((y & 0x000000FF000000FF) * (100 + 1000000<<32)) + (((y >> 16) & 0x000000FF000000FF) * (1 + 10000<<32))
 	return y >> 32, n
+}
+
+// ParseInt is strconv.ParseInt(string(b), 10, 64) with ok for a nil error,
+// without converting b to a string. Decimal text of up to 18 digits (every
+// journald timestamp, priority and pid) is read in a loop; anything longer
+// or stranger is left to strconv, so the two agree on every input.
+func ParseInt(b []byte) (int64, bool) {
+	s := b
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	if len(s) == 0 || len(s) > 18 {
+		n, err := strconv.ParseInt(string(b), 10, 64)
+		return n, err == nil
+	}
+	var v int64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }

@@ -2,6 +2,7 @@ package logline
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -39,6 +40,34 @@ func TestLeadingDigits(t *testing.T) {
 		wv, wn := naiveDigits([]byte(s))
 		if v != wv || n != wn {
 			t.Errorf("leadingDigits(%q) = %d, %d; want %d, %d", s, v, n, wv, wn)
+		}
+	}
+}
+
+// ParseInt agrees with strconv.ParseInt on signs, digits, their neighbours,
+// lengths around 18 and 19 digits, and the int64 limits.
+func TestParseInt(t *testing.T) {
+	alphabet := []byte("0123456789+-_ .e\xff")
+	r := rand.New(rand.NewPCG(3, 4))
+	inputs := []string{"", "-", "+", "0", "-0", "+7", "1772323201123456", "9223372036854775807",
+		"9223372036854775808", "-9223372036854775808", "-9223372036854775809", "999999999999999999",
+		"-999999999999999999", "1_000", "0x10", " 1", "1 ", "12a"}
+	for i := 0; i < 200000; i++ {
+		b := make([]byte, r.IntN(22))
+		for j := range b {
+			if r.IntN(6) != 0 {
+				b[j] = byte('0' + r.IntN(10))
+			} else {
+				b[j] = alphabet[r.IntN(len(alphabet))]
+			}
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, s := range inputs {
+		v, ok := ParseInt([]byte(s))
+		wv, err := strconv.ParseInt(s, 10, 64)
+		if ok != (err == nil) || ok && v != wv {
+			t.Fatalf("ParseInt(%q) = %d, %v; strconv: %d, %v", s, v, ok, wv, err)
 		}
 	}
 }

@@ -58,8 +58,8 @@ func (m mapFields) Num(k string) (float64, bool) {
 		return float64(n), err == nil
 	}
 	if b, ok := v.([]byte); ok {
-		n, err := strconv.ParseInt(string(b), 10, 64)
-		return float64(n), err == nil
+		n, ok := ParseInt(b)
+		return float64(n), ok
 	}
 	return number(v)
 }
@@ -137,8 +137,8 @@ func (j jsonFields) Num(k string) (float64, bool) {
 		return f, err == nil
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		n, err := strconv.ParseInt(string(b), 10, 64)
-		return float64(n), err == nil
+		n, ok := ParseInt(b)
+		return float64(n), ok
 	}
 	return 0, false
 }
@@ -218,8 +218,10 @@ func (d *Decoder) decodeFields(rec Fields, ts time.Time, l *Line) error {
 		if us, ok := rec.Num("__REALTIME_TIMESTAMP"); ok {
 			l.Time = time.UnixMicro(int64(us)).UTC()
 		}
-		if us, ok := rec.Num("_SOURCE_MONOTONIC_TIMESTAMP"); ok && l.Kernel {
-			l.Uptime, l.HasUptime = time.Duration(us)*time.Microsecond, true
+		if l.Kernel {
+			if us, ok := rec.Num("_SOURCE_MONOTONIC_TIMESTAMP"); ok {
+				l.Uptime, l.HasUptime = time.Duration(us)*time.Microsecond, true
+			}
 		}
 		if p, ok := rec.Num("PRIORITY"); ok {
 			l.Level = int8(int(p) & 7)
