@@ -488,3 +488,6 @@ func skipValue(b []byte, depth int) ([]byte, error) {
 	}
 	return b, errBad // 0xc1 is never used
 }
+
+// Len returns the number of string keys, a repeated key once for each time.
+func (m *RecordMap) Len() int { return len(m.kv) }

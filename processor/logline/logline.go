@@ -49,8 +49,7 @@ func (f Format) String() string {
 // and are valid only until the next call on the same Decoder; everything else
 // is safe to keep.
 type Line struct {
-	Format Format
-	Host   string // host name, or the decoder's default host for sources that carry none
+	Host string // host name, or the decoder's default host for sources that carry none
 	// HostRaw is the host name as the line carries it, aliasing the input
 	// like Text, when the Decoder was told RawHost: Host is then left
 	// empty for such lines, and the caller interns the name only for the
@@ -59,13 +58,17 @@ type Line struct {
 	Time    time.Time // wall-clock time, zero when the source carries none (console, kmsg)
 	Boot    string    // boot id (journald _BOOT_ID), when known
 	// Uptime is the kernel's printk timestamp ("[   49.804600]"), valid when HasUptime.
-	Uptime    time.Duration
+	Uptime time.Duration
+	Caller string // printk caller id such as "T1083" or "C2", when present
+	Seq    int64  // kmsg sequence number, -1 when unknown
+	Text   []byte // the message with all prefixes stripped
+
+	// The small fields last, packed together: a Line is copied and
+	// cleared for every line read.
+	Format    Format
 	HasUptime bool
-	Caller    string // printk caller id such as "T1083" or "C2", when present
-	Level     int8   // syslog severity 0..7, -1 when unknown
-	Seq       int64  // kmsg sequence number, -1 when unknown
-	Kernel    bool   // printed by the kernel (ident "kernel", _TRANSPORT=kernel, kmsg, console)
-	Text      []byte // the message with all prefixes stripped
+	Level     int8 // syslog severity 0..7, -1 when unknown
+	Kernel    bool // printed by the kernel (ident "kernel", _TRANSPORT=kernel, kmsg, console)
 }
 
 // ErrNotLog is returned for input that is not a log line in any known format.
@@ -122,6 +125,9 @@ type Decoder struct {
 	stampSec int64
 	year     int
 	yearMon  time.Month
+	// keysDistinct: 1 when the record keys looked up are all different
+	// names (see lookupsFor), -1 when not, 0 before the first record.
+	keysDistinct int8
 }
 
 // maxInterned bounds the intern table; it is cleared when full.

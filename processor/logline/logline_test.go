@@ -2,6 +2,8 @@ package logline
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
@@ -242,4 +244,46 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// noLen hides a record's KeyCounter: the decoder must then try every key.
+type noLen struct{ Fields }
+
+// Counting the keys found (KeyCounter) only skips look-ups that cannot
+// succeed: random records of known, unknown, empty, nil and non-string
+// keys decode to the same Line with and without it, under the default keys
+// and under configured names that repeat one (counting is then off).
+func TestKeyCountChangesNothing(t *testing.T) {
+	names := []string{"log", "message", "msg", "host", "hostname", "HOSTNAME", "ident", "appname", "@timestamp", "time", "pid", "other", "stream"}
+	values := []any{
+		"Jan  3 13:42:39 n3 kernel: general protection fault: 0000", "2025-01-03T13:42:39.5Z n4 kernel: BUG: x",
+		"plain text", "", "kernel", "sshd", "n9", "2025-01-03T13:42:40Z", "Jan  3 13:42:41", []byte("web-1"), 1735911761.5, uint64(7), nil,
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	ts := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	overlapping := DefaultKeys()
+	overlapping.Host = append(overlapping.Host, "log")
+	for _, keys := range []Keys{DefaultKeys(), overlapping} {
+		distinct := int8(1)
+		if len(keys.Host) != len(DefaultKeys().Host) {
+			distinct = -1
+		}
+		for i := 0; i < 20000; i++ {
+			rec := map[string]any{}
+			for j := r.IntN(4); j >= 0; j-- {
+				rec[names[r.IntN(len(names))]] = values[r.IntN(len(values))]
+			}
+			withLen := Decoder{DefaultHost: "dflt", Now: ref, Keys: keys}
+			without := Decoder{DefaultHost: "dflt", Now: ref, Keys: keys}
+			var got, want Line
+			gotErr := withLen.DecodeFields(MapFields(rec), ts, &got)
+			wantErr := without.DecodeFields(noLen{MapFields(rec)}, ts, &want)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("record %v:\ncounted: %+v %v\nall keys: %+v %v", rec, got, gotErr, want, wantErr)
+			}
+			if withLen.keysDistinct != 0 && withLen.keysDistinct != distinct {
+				t.Fatalf("keys %v: counting on = %d, want %d", keys, withLen.keysDistinct, distinct)
+			}
+		}
+	}
 }

@@ -22,6 +22,49 @@ type Fields interface {
 	Has(key string) bool
 }
 
+// KeyCounter is implemented by Fields that know how many keys they hold
+// (repeated keys may count more than once). The decoder stops looking for
+// keys once it has found that many: a Fluent Bit tail record {"log": line}
+// costs one look-up instead of a dozen.
+type KeyCounter interface {
+	Len() int
+}
+
+// lookups counts the keys a record was found to hold, to tell when none
+// can be left to find.
+type lookups struct {
+	keys  int // keys the record holds; -1: unknown
+	found int
+}
+
+// lookupsFor starts counting the keys found in rec. Counting needs the key
+// names looked up (Message, Host, Ident, Time) to be distinct, so that no key of
+// the record is counted twice; with configured names that repeat one, it
+// is off. Keys must not change once the decoder is in use.
+func (d *Decoder) lookupsFor(rec Fields) lookups {
+	if d.keysDistinct == 0 {
+		d.keysDistinct = -1
+		k := d.keys()
+		seen := map[string]bool{}
+		for _, names := range [][]string{k.Message, k.Host, k.Ident, k.Time} {
+			for _, n := range names {
+				if seen[n] {
+					return lookups{keys: -1}
+				}
+				seen[n] = true
+			}
+		}
+		d.keysDistinct = 1
+	}
+	if c, ok := rec.(KeyCounter); ok && d.keysDistinct > 0 {
+		return lookups{keys: c.Len()}
+	}
+	return lookups{keys: -1}
+}
+
+// more says whether a look-up can still find a key.
+func (k *lookups) more() bool { return k.keys < 0 || k.found < k.keys }
+
 // mapFields reads a map whose values may be strings, []byte (Fluent Bit
 // hands msgpack strings to Go as []byte), numbers or arrays of byte values.
 type mapFields map[string]any
@@ -30,6 +73,9 @@ type mapFields map[string]any
 func MapFields(m map[string]any) Fields { return mapFields(m) }
 
 func (m mapFields) Has(k string) bool { v, ok := m[k]; return ok && v != nil }
+
+// Len returns the number of keys.
+func (m mapFields) Len() int { return len(m) }
 
 func (m mapFields) Str(k string) ([]byte, bool) {
 	switch x := m[k].(type) {
@@ -96,6 +142,15 @@ func number(v any) (float64, bool) {
 
 // jsonFields reads a parsed JSON object without copying.
 type jsonFields struct{ v *fastjson.Value }
+
+// Len returns the number of keys (repeated keys count each time).
+func (j jsonFields) Len() int {
+	o, err := j.v.Object()
+	if err != nil {
+		return -1
+	}
+	return o.Len()
+}
 
 func (j jsonFields) Has(k string) bool {
 	v := j.v.Get(k)
@@ -207,7 +262,7 @@ func (d *Decoder) decodeFields(rec Fields, ts time.Time, l *Line) error {
 		if h, ok := rec.Str("_HOSTNAME"); ok && len(h) > 0 {
 			d.setHost(l, h)
 		} else {
-			l.Host = d.hostFrom(rec)
+			l.Host = d.hostFrom(rec, nil)
 		}
 		if b, ok := rec.Str("_BOOT_ID"); ok && len(b) > 0 {
 			l.Boot = d.internBytes(b)
@@ -244,7 +299,7 @@ func (d *Decoder) decodeFields(rec Fields, ts time.Time, l *Line) error {
 			usec, _ := rec.Num("usec")
 			l.Uptime, l.HasUptime = time.Duration(sec)*time.Second+time.Duration(usec)*time.Microsecond, true
 		}
-		l.Host = d.hostFrom(rec)
+		l.Host = d.hostFrom(rec, nil)
 		return nil
 	}
 
@@ -259,12 +314,18 @@ func (d *Decoder) decodeFields(rec Fields, ts time.Time, l *Line) error {
 	if msgKey == "" {
 		return fmt.Errorf("%w: record has none of the message keys %v", ErrNotLog, k.Message)
 	}
-	host := d.hostFrom(rec)
+	keys := d.lookupsFor(rec)
+	keys.found++
+	host := d.hostFrom(rec, &keys)
 	var ident []byte
 	identFound := false
 	for _, key := range k.Ident {
+		if !keys.more() {
+			break
+		}
 		if b, ok := rec.Str(key); ok {
 			ident, identFound = b, true
+			keys.found++
 			break
 		}
 	}
@@ -283,8 +344,10 @@ func (d *Decoder) decodeFields(rec Fields, ts time.Time, l *Line) error {
 		if l.Host == "" && len(l.HostRaw) == 0 {
 			l.Host = host
 		}
-		if l.Time.IsZero() {
+		if l.Time.IsZero() && keys.more() {
 			l.Time = d.recordTime(rec, ts)
+		} else if l.Time.IsZero() {
+			l.Time = ts
 		}
 		return nil
 	}
@@ -303,10 +366,20 @@ func (d *Decoder) decodeFields(rec Fields, ts time.Time, l *Line) error {
 	return nil
 }
 
-func (d *Decoder) hostFrom(rec Fields) string {
+// hostFrom returns the host a record names, or the default host. keys,
+// when not nil, counts the key found and cuts the search short.
+func (d *Decoder) hostFrom(rec Fields, keys *lookups) string {
 	for _, key := range d.keys().Host {
-		if b, ok := rec.Str(key); ok && len(b) > 0 {
-			return d.internBytes(b)
+		if keys != nil && !keys.more() {
+			break
+		}
+		if b, ok := rec.Str(key); ok {
+			if keys != nil {
+				keys.found++
+			}
+			if len(b) > 0 {
+				return d.internBytes(b)
+			}
 		}
 	}
 	return d.DefaultHost
