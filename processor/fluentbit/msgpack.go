@@ -44,6 +44,14 @@ type kv struct {
 func Records(chunk []byte, fn func(ts time.Time, m *RecordMap)) (skipped int) {
 	var m RecordMap
 	for len(chunk) > 0 {
+		if ts, marker, rest, ok := readWhole(chunk, &m); ok {
+			// The common case, read in one pass.
+			chunk = rest
+			if !marker {
+				fn(ts, &m)
+			}
+			continue
+		}
 		rest, err := skipValue(chunk, 0) // where the next entry starts
 		if err != nil {
 			return skipped + 1
@@ -62,6 +70,36 @@ func Records(chunk []byte, fn func(ts time.Time, m *RecordMap)) (skipped int) {
 		}
 	}
 	return skipped
+}
+
+// readWhole reads a well-formed entry at the start of b in one pass and
+// returns what follows it. ok is false for anything else (not a pair, a
+// value cut short or too deep, a key the library refuses): Records then
+// finds the entry's end and reads it again the careful way, so both ways
+// agree on every chunk. Values are skipped at the depth they have in the
+// entry, as skipValue over the whole entry would.
+func readWhole(b []byte, m *RecordMap) (ts time.Time, marker bool, rest []byte, ok bool) {
+	n, b, err := arrayHeader(b)
+	if err != nil || n != 2 {
+		return ts, false, nil, false
+	}
+	head := b
+	if b, err = skipValue(b, 1); err != nil {
+		return ts, false, nil, false
+	}
+	if n, inner, err := arrayHeader(head); err == nil { // v2
+		if n < 2 {
+			return ts, false, nil, false
+		}
+		ts, marker, _ = timestamp(inner, true)
+	} else if ts, marker, ok = timestamp(head, false); !ok {
+		return ts, false, nil, false
+	}
+	rest, ok, stop := m.read(b, 2)
+	if !ok || stop {
+		return ts, false, nil, false
+	}
+	return ts, marker, rest, true
 }
 
 // readEntry reads one [timestamp, map] or [[timestamp, meta], map] entry,
@@ -87,7 +125,7 @@ func readEntry(b []byte, m *RecordMap) (ts time.Time, marker, ok, stop bool) {
 	} else if ts, marker, ok = timestamp(head, false); !ok {
 		return ts, false, false, false
 	}
-	ok, stop = m.read(b)
+	_, ok, stop = m.read(b, 0)
 	if stop {
 		return ts, false, false, true
 	}
@@ -142,34 +180,36 @@ func seconds(f float64) time.Time {
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC()
 }
 
-// read indexes a map's keys. Keys that are not strings are left out; a key
-// that is an array, a map or an extension stops the chunk (stop).
-func (m *RecordMap) read(b []byte) (ok, stop bool) {
+// read indexes a map's keys and returns what follows the map. Keys that
+// are not strings are left out; a key that is an array, a map or an
+// extension stops the chunk (stop). depth is the nesting of the map's keys
+// and values, for skipValue's bound.
+func (m *RecordMap) read(b []byte, depth int) (rest []byte, ok, stop bool) {
 	n, b, err := mapHeader(b)
 	if err != nil {
-		return false, false
+		return nil, false, false
 	}
 	m.kv = m.kv[:0]
 	for i := 0; i < n; i++ {
 		if unhashable(b) {
-			return false, true
+			return nil, false, true
 		}
 		key, rest, isStr, err := stringOrBinary(b)
 		if err != nil {
-			if rest, err = skipValue(b, 0); err != nil {
-				return false, false
+			if rest, err = skipValue(b, depth); err != nil {
+				return nil, false, false
 			}
 		}
-		after, err := skipValue(rest, 0)
+		after, err := skipValue(rest, depth)
 		if err != nil {
-			return false, false
+			return nil, false, false
 		}
 		if isStr {
 			m.kv = append(m.kv, kv{key: key, val: rest[:len(rest)-len(after)]})
 		}
 		b = after
 	}
-	return true, false
+	return b, true, false
 }
 
 // unhashable reports a value the library cannot use as a map key: an

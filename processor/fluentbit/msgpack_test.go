@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -568,4 +569,116 @@ func duplicateKeys(b []byte) bool {
 		b = rest
 	}
 	return false
+}
+
+// carefulRecords is Records without its one-pass reading: each entry's end
+// is found first, then the entry is read.
+func carefulRecords(chunk []byte, fn func(ts time.Time, m *RecordMap)) (skipped int) {
+	var m RecordMap
+	for len(chunk) > 0 {
+		rest, err := skipValue(chunk, 0)
+		if err != nil {
+			return skipped + 1
+		}
+		entry := chunk[:len(chunk)-len(rest)]
+		chunk = rest
+		ts, marker, ok, stop := readEntry(entry, &m)
+		switch {
+		case stop:
+			return skipped + 1
+		case !ok:
+			skipped++
+		case marker:
+		default:
+			fn(ts, &m)
+		}
+	}
+	return skipped
+}
+
+// Records reads a well-formed entry in one pass and anything else the
+// careful way; the two agree on values nested around the depth bound (in
+// v1 and v2 entries, as keys' values and in the metadata), on cut and
+// damaged chunks, and on random ones.
+func TestRecordsOnePassAgreesWithCareful(t *testing.T) {
+	dump := func(read func([]byte, func(time.Time, *RecordMap)) int, chunk []byte) string {
+		var out strings.Builder
+		skipped := read(chunk, func(ts time.Time, m *RecordMap) {
+			fmt.Fprintf(&out, "%v:", ts.UnixNano())
+			for _, e := range m.kv {
+				fmt.Fprintf(&out, " %q=%x", e.key, e.val)
+			}
+			out.WriteString("\n")
+		})
+		fmt.Fprintf(&out, "skipped %d", skipped)
+		return out.String()
+	}
+	nested := func(e *enc, depth int) {
+		for i := 0; i < depth; i++ {
+			e.array(1)
+		}
+		e.str("x", 0)
+	}
+	var chunks [][]byte
+	for depth := 25; depth <= 40; depth++ {
+		for _, v2 := range []bool{false, true} {
+			for _, inMeta := range []bool{false, true} {
+				var e enc
+				e.array(2)
+				if v2 {
+					e.array(2)
+					e.eventTime(1, 2, false)
+					if inMeta {
+						nested(&e, depth)
+					} else {
+						e.mapn(0)
+					}
+				} else {
+					e.eventTime(1, 2, false)
+				}
+				e.mapn(2)
+				e.str("log", 0)
+				e.str("line", 0)
+				e.str("deep", 0)
+				nested(&e, depth)
+				e.array(2) // a good entry after it
+				e.eventTime(3, 4, false)
+				e.mapn(1)
+				e.str("log", 0)
+				e.str("next", 0)
+				chunks = append(chunks, bytes.Clone(e.Bytes()))
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	base := chunks[0]
+	for i := 0; i < 5000; i++ {
+		c := bytes.Clone(chunks[r.IntN(len(chunks))])
+		if len(c) == 0 {
+			continue
+		}
+		switch r.IntN(3) {
+		case 0:
+			c = c[:r.IntN(len(c))]
+		case 1:
+			c[r.IntN(len(c))] = byte(r.IntN(256))
+		default:
+			c = append(c, base[:r.IntN(len(base))]...)
+		}
+		chunks = append(chunks, c)
+	}
+	onePass := 0
+	for _, c := range chunks {
+		got, want := dump(Records, c), dump(carefulRecords, c)
+		if got != want {
+			t.Fatalf("chunk %x:\none pass:\n%s\ncareful:\n%s", c, got, want)
+		}
+		var m RecordMap
+		if _, _, _, ok := readWhole(c, &m); ok {
+			onePass++
+		}
+	}
+	if onePass < 100 {
+		t.Fatalf("only %d chunks began with an entry read in one pass: the test compares too little", onePass)
+	}
 }
