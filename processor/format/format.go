@@ -208,9 +208,21 @@ var bootBanners = [][]byte{
 	[]byte("Booting the kernel."),            // x86 decompressor
 }
 
+// bootFirst[c] says whether a boot banner starts with byte c: most kernel
+// lines are passed over by their first byte.
+var bootFirst = func() (first [256]bool) {
+	for _, b := range bootBanners {
+		first[b[0]] = true
+	}
+	return first
+}()
+
 // IsBoot reports a boot banner: the machine restarted, and a report still
 // open on it will never end.
 func IsBoot(text []byte) bool {
+	if len(text) == 0 || !bootFirst[text[0]] {
+		return false
+	}
 	for _, b := range bootBanners {
 		if bytes.HasPrefix(text, b) {
 			return true

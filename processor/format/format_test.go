@@ -98,3 +98,21 @@ func checkRow(t *testing.T, g *Group, f *Format) {
 		t.Errorf("differs from %s:\n%s", path, out)
 	}
 }
+
+func TestIsBoot(t *testing.T) {
+	for text, want := range map[string]bool{
+		"Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org)": true,
+		"Booting Linux on physical CPU 0x0000000000 [0x413fd0c1]":       true,
+		"Booting the kernel.":                    true,
+		"":                                       false,
+		"L":                                      false,
+		"Linux agpgart interface v0.103":         false,
+		"Booting paravirtualized kernel on KVM":  false,
+		" Linux version 6.1.0":                   false,
+		"IPv6: ADDRCONF(NETDEV_CHANGE): veth1: ": false,
+	} {
+		if got := IsBoot([]byte(text)); got != want {
+			t.Errorf("IsBoot(%q) = %v, want %v", text, got, want)
+		}
+	}
+}

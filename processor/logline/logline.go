@@ -123,6 +123,8 @@ type Decoder struct {
 	stampLen int
 	stampT   time.Time
 	stampSec int64
+	zone     [6]byte // last numeric zone parsed ("+00:00"), and its offset
+	zoneOff  int
 	year     int
 	yearMon  time.Month
 	// keysDistinct: 1 when the record keys looked up are all different
@@ -326,14 +328,13 @@ func (d *Decoder) HostName(l *Line) string {
 // decodeRFC3339 handles rsyslog's high-precision format
 // "2025-01-03T13:42:39.123456+00:00 host ident: msg".
 func (d *Decoder) decodeRFC3339(raw []byte, l *Line) bool {
-	stamp, rest, ok := nextField(raw)
-	if !ok || len(stamp) < 20 {
+	// The timestamp is read where it stands: no space can be part of it,
+	// so it is the first field exactly when a space follows it.
+	t, n, ok := d.parse3339Prefix(raw)
+	if !ok || n >= len(raw) || raw[n] != ' ' {
 		return false
 	}
-	if !d.hostAndMessage(rest, FormatRFC3339, time.Time{}, l) {
-		return false
-	}
-	return d.stampLine(l, stamp, true)
+	return d.hostAndMessage(raw[n+1:], FormatRFC3339, t, l)
 }
 
 // decodeRFC5424 handles the part after "<PRI>1 ":
@@ -665,6 +666,15 @@ func num2(b []byte) (int, bool) {
 	return int(a-'0')*10 + int(c-'0'), true
 }
 
+// digits2 reads exactly two digits (RFC 3339 pads with zeros, never
+// spaces).
+func digits2(b []byte) (int, bool) {
+	if len(b) != 2 || b[0] < '0' || b[0] > '9' || b[1] < '0' || b[1] > '9' {
+		return 0, false
+	}
+	return int(b[0]-'0')*10 + int(b[1]-'0'), true
+}
+
 // parse3164Time parses "Jan  3 13:42:39". RFC 3164 has no year: it is the
 // reference year, or the year before when the month lies in the future.
 func (d *Decoder) parse3164Time(b []byte) (time.Time, bool) {
@@ -708,8 +718,15 @@ func (d *Decoder) referenceYear(mon time.Month) int {
 // ("Z" or "+hh:mm"). The seconds part is cached: consecutive lines of a log
 // share it.
 func (d *Decoder) parse3339(b []byte) (time.Time, bool) {
+	t, n, ok := d.parse3339Prefix(b)
+	return t, ok && n == len(b)
+}
+
+// parse3339Prefix parses an RFC 3339 timestamp at the start of b and
+// returns how many bytes it takes. The zone's offset is cached too.
+func (d *Decoder) parse3339Prefix(b []byte) (time.Time, int, bool) {
 	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
-		return time.Time{}, false
+		return time.Time{}, 0, false
 	}
 	var base int64 // Unix seconds of the first 19 bytes, read as UTC
 	if d.stampLen == 19 && string(d.stamp[:19]) == string(b[:19]) {
@@ -718,17 +735,17 @@ func (d *Decoder) parse3339(b []byte) (time.Time, bool) {
 		y := 0
 		for _, c := range b[0:4] {
 			if c < '0' || c > '9' {
-				return time.Time{}, false
+				return time.Time{}, 0, false
 			}
 			y = y*10 + int(c-'0')
 		}
-		mo, ok1 := num2(b[5:7])
-		dd, ok2 := num2(b[8:10])
-		hh, ok3 := num2(b[11:13])
-		mi, ok4 := num2(b[14:16])
-		ss, ok5 := num2(b[17:19])
+		mo, ok1 := digits2(b[5:7])
+		dd, ok2 := digits2(b[8:10])
+		hh, ok3 := digits2(b[11:13])
+		mi, ok4 := digits2(b[14:16])
+		ss, ok5 := digits2(b[17:19])
 		if !(ok1 && ok2 && ok3 && ok4 && ok5) || mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 60 {
-			return time.Time{}, false
+			return time.Time{}, 0, false
 		}
 		base = time.Date(y, time.Month(mo), dd, hh, mi, ss, 0, time.UTC).Unix()
 		d.stampLen = copy(d.stamp[:], b[:19])
@@ -743,31 +760,38 @@ func (d *Decoder) parse3339(b []byte) (time.Time, bool) {
 	}
 
 	if i >= len(b) {
-		return time.Time{}, false
+		return time.Time{}, 0, false
 	}
 	var offset int
 	switch b[i] {
 	case 'Z', 'z':
 		i++
 	case '+', '-':
-		if len(b) < i+6 || b[i+3] != ':' {
-			return time.Time{}, false
+		if len(b) < i+6 {
+			return time.Time{}, 0, false
 		}
-		oh, ok1 := num2(b[i+1 : i+3])
-		om, ok2 := num2(b[i+4 : i+6])
+		if string(b[i:i+6]) == string(d.zone[:]) {
+			offset = d.zoneOff
+			i += 6
+			break
+		}
+		if b[i+3] != ':' {
+			return time.Time{}, 0, false
+		}
+		oh, ok1 := digits2(b[i+1 : i+3])
+		om, ok2 := digits2(b[i+4 : i+6])
 		if !ok1 || !ok2 {
-			return time.Time{}, false
+			return time.Time{}, 0, false
 		}
 		offset = oh*3600 + om*60
 		if b[i] == '-' {
 			offset = -offset
 		}
+		copy(d.zone[:], b[i:i+6])
+		d.zoneOff = offset
 		i += 6
 	default:
-		return time.Time{}, false
+		return time.Time{}, 0, false
 	}
-	if i != len(b) {
-		return time.Time{}, false
-	}
-	return time.Unix(base-int64(offset), nanos).UTC(), true
+	return time.Unix(base-int64(offset), nanos).UTC(), i, true
 }

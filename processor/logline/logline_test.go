@@ -287,3 +287,59 @@ func TestKeyCountChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// rfc3339ByFields is decodeRFC3339 as it was: the first field split off,
+// then parsed as a whole.
+func (d *Decoder) rfc3339ByFields(raw []byte, l *Line) bool {
+	stamp, rest, ok := nextField(raw)
+	if !ok || len(stamp) < 20 {
+		return false
+	}
+	if !d.hostAndMessage(rest, FormatRFC3339, time.Time{}, l) {
+		return false
+	}
+	return d.stampLine(l, stamp, true)
+}
+
+// Reading the RFC 3339 timestamp in place (and its zone from a cache)
+// decodes what splitting off the first field did, on lines damaged at
+// random around the timestamp and host, with zones changing between lines.
+func TestRFC3339InPlaceAgreesWithFields(t *testing.T) {
+	lines := []string{
+		"2026-03-01T00:00:00.000050+00:00 batch-1004 kernel: [142781.000000] python3[24956]: segfault at 0",
+		"2025-01-03T13:42:39Z web-1 kernel: BUG: x",
+		"2025-01-03T13:42:39.123456789-05:30 h sshd[1]: Accepted",
+		"2025-01-03T13:42:39+01:00 h kernel:",
+	}
+	alphabet := []byte("0123456789-+:.TZz ab\t")
+	r := rand.New(rand.NewPCG(9, 10))
+	var fast, fields Decoder
+	decoded := 0
+	for i := 0; i < 200000; i++ {
+		b := []byte(lines[r.IntN(len(lines))])
+		for j := r.IntN(3); j > 0; j-- {
+			k := r.IntN(min(len(b), 45))
+			switch r.IntN(3) {
+			case 0:
+				b[k] = alphabet[r.IntN(len(alphabet))]
+			case 1:
+				b = append(b[:k], b[k+1:]...)
+			default:
+				b = append(b[:k], append([]byte{alphabet[r.IntN(len(alphabet))]}, b[k:]...)...)
+			}
+		}
+		var got, want Line
+		got, want = Line{Level: -1, Seq: -1}, Line{Level: -1, Seq: -1}
+		gotOK := fast.decodeRFC3339(b, &got)
+		wantOK := fields.rfc3339ByFields(b, &want)
+		if gotOK != wantOK || gotOK && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\nin place: %v %+v\nby fields: %v %+v", b, gotOK, got, wantOK, want)
+		}
+		if gotOK {
+			decoded++
+		}
+	}
+	if decoded < 50000 {
+		t.Fatalf("only %d lines decoded: the damage leaves too little to compare", decoded)
+	}
+}
