@@ -1,5 +1,7 @@
 package assemble
 
+import "math/bits"
+
 // arena holds the text of recent kernel lines, the candidates for a report's
 // context, one after the other in a circular buffer: remembering a line is
 // a copy to the next free bytes (where the processor is already writing),
@@ -22,13 +24,25 @@ type arena struct {
 
 // arenaSegments is how many parts the buffer is judged in: the newest log
 // time of the lines written in each part this lap.
-const arenaSegments = 16
+const (
+	arenaShift    = 4
+	arenaSegments = 1 << arenaShift
+)
 
+// newArena returns an arena of size bytes, rounded up to a power of two:
+// the buffer's size is one always (it only doubles), so that offsets are
+// placed with masks and shifts (a division costs tens of cycles, and a line
+// is put for every kernel line read).
 func newArena(size int, window int64, mayGrow func(int) bool, grown func(int)) *arena {
-	size = max(size, arenaSegments*256)
+	size = 1 << bits.Len(uint(max(size, arenaSegments*256)-1))
 	a := &arena{buf: make([]byte, size), window: window, mayGrow: mayGrow, grown: grown}
 	grown(size)
 	return a
+}
+
+// segShift is log2 of a part's size.
+func (a *arena) segShift() int {
+	return bits.TrailingZeros(uint(len(a.buf))) - arenaShift
 }
 
 // put copies text in and returns its offset and length. now is the log
@@ -36,14 +50,14 @@ func newArena(size int, window int64, mayGrow func(int) bool, grown func(int)) *
 // than a part is cut to it.
 func (a *arena) put(text []byte, now, t int64) (int64, int) {
 	at := a.reserve(len(text), now)
-	seg := int64(len(a.buf)) / arenaSegments
-	if int64(len(text)) > seg {
-		text = text[:seg]
+	shift := a.segShift()
+	if len(text) > 1<<shift {
+		text = text[:1<<shift]
 	}
 	copy(a.buf[at:], text)
 	off := a.head
 	a.head += int64(len(text))
-	if k := at / seg; t > a.segT[k] {
+	if k := at >> shift; t > a.segT[k] {
 		a.segT[k] = t
 	}
 	return off, len(text)
@@ -54,16 +68,16 @@ func (a *arena) put(text []byte, now, t int64) (int64, int) {
 func (a *arena) reserve(n int, now int64) int64 {
 	for {
 		size := int64(len(a.buf))
-		seg := size / arenaSegments
-		m := min(int64(n), seg)
-		at := a.head % size
+		shift := a.segShift()
+		m := min(int64(n), 1<<shift)
+		at := a.head & (size - 1)
 		if at+m > size { // no room before the end: go round
 			a.head += size - at
 			at = 0
 		}
 		grew := false
-		for s := at / seg; s <= (at+m-1)/seg && m > 0; s++ {
-			if s*seg < at {
+		for s := at >> shift; s <= (at+m-1)>>shift && m > 0; s++ {
+			if s<<shift < at {
 				continue // this part is being written this lap already
 			}
 			if now != 0 && a.segT[s] != 0 && now-a.segT[s] <= a.window {
@@ -119,6 +133,6 @@ func (a *arena) get(off int64, n int) ([]byte, bool) {
 	if off < a.floor || off < a.head-size || off+int64(n) > a.head {
 		return nil, false
 	}
-	at := off % size
+	at := off & (size - 1)
 	return a.buf[at : at+int64(n)], true
 }
