@@ -22,19 +22,15 @@ const DefaultMaxLine = 64 << 10
 // assembling on one core.
 const blockSize = 128 << 10
 
-// readAhead bounds the input in flight (read, being decoded, waiting to be
-// assembled) when lines are long.
-const readAhead = 16 << 20
-
 // blockBytes is the size of a block: room for two of the longest lines.
 func blockBytes(maxLine int) int { return max(blockSize, 2*maxLine) }
 
-// feedDepth is how many blocks Feed keeps in flight: enough to keep the
-// workers busy while the ordered stage lingers on a block (8 per worker),
-// within readAhead bytes, but never fewer than 2 per worker.
-func feedDepth(workers, maxLine int) int {
-	return min(8*workers+2, max(2*workers+2, readAhead/blockBytes(maxLine)))
-}
+// feedDepth is how many blocks Feed keeps in flight: two per worker and two
+// more, enough for the workers to have the next blocks ready while the
+// ordered stage takes one. More read-ahead does not help (measured on one
+// and two cores) and costs cache: every block in flight is memory the
+// reader writes and the stages read again.
+func feedDepth(workers int) int { return 2*workers + 2 }
 
 // Feed reads lines from r into p, numbering them from 1. Lines longer than
 // maxLine are cut to maxLine bytes; the rest is discarded without being held
@@ -63,7 +59,7 @@ func Feed(ctx context.Context, p *Pipeline, r io.Reader, maxLine int) (cut uint6
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	depth := feedDepth(workers, maxLine)
+	depth := feedDepth(workers)
 	var (
 		free    = make(chan *block, depth) // recycled blocks (bounds memory)
 		work    = make(chan *block, depth) // to the workers

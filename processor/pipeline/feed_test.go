@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,22 +131,57 @@ func TestFeedSameForAnyWorkers(t *testing.T) {
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
 
-// The input in flight stays within 16 MiB however long the lines kept may
-// be, unless that leaves fewer than two blocks per worker (then it is what
-// it was before the read-ahead grew: 2 per worker + 2).
-func TestFeedReadAheadBounded(t *testing.T) {
-	for _, workers := range []int{1, 2, 8, 64} {
-		for _, maxLine := range []int{1 << 10, DefaultMaxLine, 1 << 20, 10 << 20, 100 << 20} {
-			d, size := feedDepth(workers, maxLine), blockBytes(maxLine)
-			if floor := 2*workers + 2; d < floor {
-				t.Errorf("workers %d, lines up to %d: %d blocks, fewer than %d", workers, maxLine, d, floor)
-			}
-			if d*size > max(readAhead, (2*workers+2)*size) {
-				t.Errorf("workers %d, lines up to %d: %d blocks of %d bytes in flight", workers, maxLine, d, size)
-			}
-		}
+// longLines yields n lines of size bytes each (not log lines), made as
+// they are read, and samples the heap as it goes.
+type longLines struct {
+	n, size, at int
+	reads       int
+	peak        uint64
+}
+
+func (l *longLines) Read(p []byte) (int, error) {
+	if l.reads++; l.reads%16 == 0 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		l.peak = max(l.peak, ms.HeapInuse)
 	}
-	if d := feedDepth(2, DefaultMaxLine); d != 18 {
-		t.Errorf("default, two workers: %d blocks in flight, want 18", d)
+	total := l.n * l.size
+	if l.at >= total {
+		return 0, io.EOF
+	}
+	k := 0
+	for k < len(p) && l.at < total {
+		if l.at%l.size == l.size-1 {
+			p[k] = '\n'
+		} else {
+			p[k] = 'x'
+		}
+		k++
+		l.at++
+	}
+	return k, nil
+}
+
+// The input in flight is two blocks per worker and two more, whatever the
+// input's size: 300 MiB of 1 MiB lines (blocks of 2 MiB) hold the heap
+// within those blocks and a few more.
+func TestFeedReadAheadBounded(t *testing.T) {
+	const maxLine = 1 << 20
+	for _, workers := range []int{1, 3} {
+		p := New(Config{Workers: workers}, loadMatcher(t), OutputFunc(func(*document.Document) error { return nil }))
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		in := &longLines{n: 300, size: maxLine}
+		if _, err := Feed(context.Background(), p, in, maxLine); err != nil {
+			t.Fatal(err)
+		}
+		if st := p.Stats(); st.Lines != 300 {
+			t.Fatalf("%d lines read, want 300", st.Lines)
+		}
+		bound := uint64(2*workers+2+3)*uint64(blockBytes(maxLine)) + 8<<20 // the documented depth, and some
+		if grown := in.peak - min(in.peak, before.HeapInuse); grown > bound || in.peak == 0 {
+			t.Fatalf("%d workers: the heap grew by %d MiB reading 300 MiB (bound %d MiB)", workers, grown>>20, bound>>20)
+		}
 	}
 }
