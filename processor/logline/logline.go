@@ -114,19 +114,24 @@ type Decoder struct {
 	// instead of interning it into Line.Host.
 	RawHost bool
 
-	intern   map[string]string
-	parser   *fastjson.Parser
-	inner    *fastjson.Parser // for a JSON line inside a JSON record (its "log" field)
-	depth    int              // JSON nesting while decoding a record
-	stamped  bool             // console lines with printk times were seen
-	stamp    [32]byte         // last timestamp text parsed
-	stampLen int
-	stampT   time.Time
-	stampSec int64
-	zone     [6]byte // last numeric zone parsed ("+00:00"), and its offset
-	zoneOff  int
-	year     int
-	yearMon  time.Month
+	intern  map[string]string
+	parser  *fastjson.Parser
+	inner   *fastjson.Parser // for a JSON line inside a JSON record (its "log" field)
+	depth   int              // JSON nesting while decoding a record
+	stamped bool             // console lines with printk times were seen
+	// The last timestamp parsed in each format, kept apart because a log
+	// interleaves hosts that write different formats, while consecutive
+	// lines of one format mostly share the second.
+	stamp3164   [15]byte // "Jan  3 13:42:39"
+	stamp3164T  time.Time
+	stamp3164OK bool
+	stamp3339   [19]byte // the seconds of an RFC 3339 timestamp
+	stamp3339S  int64    // as Unix seconds, read as UTC
+	stamp3339OK bool
+	zone        [6]byte // last numeric zone parsed ("+00:00"), and its offset
+	zoneOff     int
+	year        int
+	yearMon     time.Month
 	// keysDistinct: 1 when the record keys looked up are all different
 	// names (see lookupsFor), -1 when not, 0 before the first record.
 	keysDistinct int8
@@ -678,8 +683,8 @@ func digits2(b []byte) (int, bool) {
 // parse3164Time parses "Jan  3 13:42:39". RFC 3164 has no year: it is the
 // reference year, or the year before when the month lies in the future.
 func (d *Decoder) parse3164Time(b []byte) (time.Time, bool) {
-	if d.stampLen == len(b) && string(d.stamp[:d.stampLen]) == string(b) {
-		return d.stampT, true
+	if d.stamp3164OK && string(d.stamp3164[:]) == string(b) {
+		return d.stamp3164T, true
 	}
 	mon, ok := month(b[0:3])
 	if !ok {
@@ -694,8 +699,10 @@ func (d *Decoder) parse3164Time(b []byte) (time.Time, bool) {
 	}
 	year := d.referenceYear(mon)
 	t := time.Date(year, mon, day, hh, mm, ss, 0, d.loc()).UTC()
-	d.stampLen = copy(d.stamp[:], b)
-	d.stampT = t
+	if len(b) == len(d.stamp3164) {
+		copy(d.stamp3164[:], b)
+		d.stamp3164T, d.stamp3164OK = t, true
+	}
 	return t, true
 }
 
@@ -729,8 +736,8 @@ func (d *Decoder) parse3339Prefix(b []byte) (time.Time, int, bool) {
 		return time.Time{}, 0, false
 	}
 	var base int64 // Unix seconds of the first 19 bytes, read as UTC
-	if d.stampLen == 19 && string(d.stamp[:19]) == string(b[:19]) {
-		base = d.stampSec
+	if d.stamp3339OK && string(d.stamp3339[:]) == string(b[:19]) {
+		base = d.stamp3339S
 	} else {
 		y := 0
 		for _, c := range b[0:4] {
@@ -748,8 +755,8 @@ func (d *Decoder) parse3339Prefix(b []byte) (time.Time, int, bool) {
 			return time.Time{}, 0, false
 		}
 		base = time.Date(y, time.Month(mo), dd, hh, mi, ss, 0, time.UTC).Unix()
-		d.stampLen = copy(d.stamp[:], b[:19])
-		d.stampSec = base
+		copy(d.stamp3339[:], b[:19])
+		d.stamp3339S, d.stamp3339OK = base, true
 	}
 	i := 19
 	var nanos int64

@@ -343,3 +343,36 @@ func TestRFC3339InPlaceAgreesWithFields(t *testing.T) {
 		t.Fatalf("only %d lines decoded: the damage leaves too little to compare", decoded)
 	}
 }
+
+// The timestamp caches keep one entry per format: a decoder that reads
+// interleaved RFC 3164, RFC 3339 and RFC 5424 lines (whose seconds repeat
+// and change) gives every line the time a fresh decoder gives it.
+func TestStampCachePerFormat(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	shared := Decoder{Now: ref}
+	for i := 0; i < 20000; i++ {
+		sec := 30 + r.IntN(3)
+		var line string
+		switch r.IntN(4) {
+		case 0:
+			line = fmt.Sprintf("Mar  %d 13:42:%02d h%d kernel: x", 1+r.IntN(2), sec, i)
+		case 1:
+			line = fmt.Sprintf("2026-03-0%dT13:42:%02d.%06d+0%d:00 h kernel: x", 1+r.IntN(2), sec, r.IntN(1e6), r.IntN(3))
+		case 2:
+			line = fmt.Sprintf("<4>1 2026-03-01T13:42:%02dZ h kernel - - - x", sec)
+		default:
+			line = fmt.Sprintf("<4>Mar  1 13:42:%02d h kernel: x", sec)
+		}
+		fresh := Decoder{Now: ref}
+		var got, want Line
+		if err := shared.Decode([]byte(line), &got); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if err := fresh.Decode([]byte(line), &want); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if !got.Time.Equal(want.Time) || got.Time.IsZero() {
+			t.Fatalf("line %d %q: time %v after other lines, %v alone", i, line, got.Time, want.Time)
+		}
+	}
+}
