@@ -248,11 +248,14 @@ func (d *Decoder) DecodeFields(rec Fields, ts time.Time, l *Line) error {
 }
 
 func (d *Decoder) decodeFields(rec Fields, ts time.Time, l *Line) error {
-	*l = Line{Level: -1, Seq: -1, Format: FormatRecord, Time: ts}
+	// Each way below starts l afresh: the raw line's (the most common
+	// record, {"log": line}) through Decode, which does so itself.
+	fresh := Line{Level: -1, Seq: -1, Format: FormatRecord, Time: ts}
 	k := d.keys()
 
 	// journald (also Fluent Bit's systemd input, which keeps journald's names).
 	if rec.Has("MESSAGE") {
+		*l = fresh
 		l.Format = FormatJournald
 		msg, ok := rec.Str("MESSAGE")
 		if !ok {
@@ -289,6 +292,7 @@ func (d *Decoder) decodeFields(rec Fields, ts time.Time, l *Line) error {
 
 	// Fluent Bit kmsg input: priority, sequence, sec, usec, msg; no host.
 	if pri, ok := rec.Num("priority"); ok && rec.Has("msg") {
+		*l = fresh
 		l.Text, _ = rec.Str("msg")
 		l.Kernel = true
 		l.Level = int8(int(pri) & 7)
@@ -312,6 +316,7 @@ func (d *Decoder) decodeFields(rec Fields, ts time.Time, l *Line) error {
 		}
 	}
 	if msgKey == "" {
+		*l = fresh
 		return fmt.Errorf("%w: record has none of the message keys %v", ErrNotLog, k.Message)
 	}
 	keys := d.lookupsFor(rec)
@@ -353,6 +358,7 @@ func (d *Decoder) decodeFields(rec Fields, ts time.Time, l *Line) error {
 	}
 	// Fluent Bit syslog input (pri, time, host, ident, pid, message) and
 	// parsed records of the same shape.
+	*l = fresh
 	l.Text = text
 	l.Host = host
 	l.Kernel = string(ident) == "kernel"
