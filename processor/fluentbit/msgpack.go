@@ -30,12 +30,18 @@ const maxDepth = 32
 // RecordMap is one record's map: keys and their encoded values, aliasing
 // the chunk. It implements logline.Fields.
 type RecordMap struct {
-	kv []kv
+	buf []byte // the map's entries
+	kv  []kv
 }
 
+// kv places a key and its whole encoded value in buf. Offsets rather than
+// slices: no pointers to write for each key of each record.
 type kv struct {
-	key, val []byte // val: the whole encoded value
+	key, val, end int // key is buf[key:val], its value buf[val:end]
 }
+
+func (m *RecordMap) key(i int) []byte { return m.buf[m.kv[i].key:m.kv[i].val] }
+func (m *RecordMap) val(i int) []byte { return m.buf[m.kv[i].val:m.kv[i].end] }
 
 // Records calls fn for each log record of a chunk, in order, and returns
 // the number of records skipped: entries that are not [timestamp, map]
@@ -189,7 +195,7 @@ func (m *RecordMap) read(b []byte, depth int) (rest []byte, ok, stop bool) {
 	if err != nil {
 		return nil, false, false
 	}
-	m.kv = m.kv[:0]
+	m.buf, m.kv = b, m.kv[:0]
 	for i := 0; i < n; i++ {
 		if unhashable(b) {
 			return nil, false, true
@@ -205,7 +211,8 @@ func (m *RecordMap) read(b []byte, depth int) (rest []byte, ok, stop bool) {
 			return nil, false, false
 		}
 		if isStr {
-			m.kv = append(m.kv, kv{key: key, val: rest[:len(rest)-len(after)]})
+			val := len(m.buf) - len(rest) // where the key ends
+			m.kv = append(m.kv, kv{key: val - len(key), val: val, end: len(m.buf) - len(after)})
 		}
 		b = after
 	}
@@ -257,10 +264,10 @@ func extension(b []byte) (typ int8, data, rest []byte, ok bool) {
 // an array of its values.
 func (m *RecordMap) find(k string) ([]byte, bool) {
 	for i := len(m.kv) - 1; i >= 0; i-- {
-		if string(m.kv[i].key) != k {
+		if string(m.key(i)) != k {
 			continue
 		}
-		v := m.kv[i].val
+		v := m.val(i)
 		if n, elems, err := arrayHeader(v); err == nil && n > 0 {
 			if _, _, isStr, err := stringOrBinary(elems); err == nil && isStr {
 				if rest, err := skipValue(elems, 0); err == nil {

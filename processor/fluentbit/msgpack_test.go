@@ -605,8 +605,8 @@ func TestRecordsOnePassAgreesWithCareful(t *testing.T) {
 		var out strings.Builder
 		skipped := read(chunk, func(ts time.Time, m *RecordMap) {
 			fmt.Fprintf(&out, "%v:", ts.UnixNano())
-			for _, e := range m.kv {
-				fmt.Fprintf(&out, " %q=%x", e.key, e.val)
+			for i := range m.kv {
+				fmt.Fprintf(&out, " %q=%x", m.key(i), m.val(i))
 			}
 			out.WriteString("\n")
 		})
