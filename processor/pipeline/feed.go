@@ -25,12 +25,23 @@ const blockSize = 128 << 10
 // blockBytes is the size of a block: room for two of the longest lines.
 func blockBytes(maxLine int) int { return max(blockSize, 2*maxLine) }
 
-// feedDepth is how many blocks Feed keeps in flight: two per worker and two
-// more, enough for the workers to have the next blocks ready while the
-// ordered stage takes one. More read-ahead does not help (measured on one
-// and two cores) and costs cache: every block in flight is memory the
-// reader writes and the stages read again.
-func feedDepth(workers int) int { return 2*workers + 2 }
+// readAhead bounds the input in flight (read, being decoded, waiting to be
+// assembled) when lines are long.
+const readAhead = 16 << 20
+
+// feedDepth is how many blocks Feed keeps in flight. With the stages
+// running at once (procs > 1), enough to keep the workers busy while the
+// ordered stage lingers on a block: 8 per worker, within readAhead bytes.
+// On one core nothing runs at once, and read-ahead only costs cache (every
+// block in flight is memory the reader writes and both stages read again):
+// 2 per worker and 2 more, which is also the least ever kept.
+func feedDepth(workers, maxLine, procs int) int {
+	least := 2*workers + 2
+	if procs <= 1 {
+		return least
+	}
+	return min(8*workers+2, max(least, readAhead/blockBytes(maxLine)))
+}
 
 // Feed reads lines from r into p, numbering them from 1. Lines longer than
 // maxLine are cut to maxLine bytes; the rest is discarded without being held
@@ -59,7 +70,7 @@ func Feed(ctx context.Context, p *Pipeline, r io.Reader, maxLine int) (cut uint6
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	depth := feedDepth(workers)
+	depth := feedDepth(workers, maxLine, runtime.GOMAXPROCS(0))
 	var (
 		free    = make(chan *block, depth) // recycled blocks (bounds memory)
 		work    = make(chan *block, depth) // to the workers

@@ -162,9 +162,10 @@ func (l *longLines) Read(p []byte) (int, error) {
 	return k, nil
 }
 
-// The input in flight is two blocks per worker and two more, whatever the
-// input's size: 300 MiB of 1 MiB lines (blocks of 2 MiB) hold the heap
-// within those blocks and a few more.
+// The input in flight is bounded whatever the input's size: 300 MiB of
+// 1 MiB lines (blocks of 2 MiB) hold the heap within the blocks of the
+// read-ahead (16 MiB, or two per worker and two more if that is more) and
+// a few more. Also the depth itself, on one core and on several.
 func TestFeedReadAheadBounded(t *testing.T) {
 	const maxLine = 1 << 20
 	for _, workers := range []int{1, 3} {
@@ -179,9 +180,18 @@ func TestFeedReadAheadBounded(t *testing.T) {
 		if st := p.Stats(); st.Lines != 300 {
 			t.Fatalf("%d lines read, want 300", st.Lines)
 		}
-		bound := uint64(2*workers+2+3)*uint64(blockBytes(maxLine)) + 8<<20 // the documented depth, and some
+		bound := uint64(max(readAhead, (2*workers+2)*blockBytes(maxLine))) + 3*uint64(blockBytes(maxLine)) + 8<<20
 		if grown := in.peak - min(in.peak, before.HeapInuse); grown > bound || in.peak == 0 {
 			t.Fatalf("%d workers: the heap grew by %d MiB reading 300 MiB (bound %d MiB)", workers, grown>>20, bound>>20)
+		}
+	}
+	for _, tc := range []struct{ workers, maxLine, procs, want int }{
+		{1, DefaultMaxLine, 1, 4}, {2, DefaultMaxLine, 1, 6}, // one core: no more than needed
+		{1, DefaultMaxLine, 2, 10}, {2, DefaultMaxLine, 2, 18}, // 8 per worker + 2
+		{2, 1 << 20, 2, 8}, {2, 10 << 20, 2, 6}, {64, DefaultMaxLine, 64, 130}, // within 16 MiB, at least 2 per worker + 2
+	} {
+		if got := feedDepth(tc.workers, tc.maxLine, tc.procs); got != tc.want {
+			t.Errorf("feedDepth(%d workers, lines up to %d, %d cores) = %d, want %d", tc.workers, tc.maxLine, tc.procs, got, tc.want)
 		}
 	}
 }
