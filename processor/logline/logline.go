@@ -277,20 +277,14 @@ func (d *Decoder) decodeRFC3164(raw []byte, l *Line) bool {
 	if !d.hostAndMessage(raw[16:], FormatRFC3164, time.Time{}, l) {
 		return false
 	}
-	return d.stampLine(l, raw[:15], false)
+	return d.stampLine(l, raw[:15])
 }
 
-// stampLine parses a syslog line's timestamp into l, after the rest of the
-// line was found to be in the format. A bad timestamp makes the line
+// stampLine parses an RFC 3164 line's timestamp into l, after the rest of
+// the line was found to be in the format. A bad timestamp makes the line
 // undecodable in this format.
-func (d *Decoder) stampLine(l *Line, stamp []byte, rfc3339 bool) bool {
-	var t time.Time
-	var ok bool
-	if rfc3339 {
-		t, ok = d.parse3339(stamp)
-	} else {
-		t, ok = d.parse3164Time(stamp)
-	}
+func (d *Decoder) stampLine(l *Line, stamp []byte) bool {
+	t, ok := d.parse3164Time(stamp)
 	if !ok {
 		*l = Line{Level: -1, Seq: -1}
 		return false

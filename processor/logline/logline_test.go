@@ -300,7 +300,13 @@ func (d *Decoder) rfc3339ByFields(raw []byte, l *Line) bool {
 	if !d.hostAndMessage(rest, FormatRFC3339, time.Time{}, l) {
 		return false
 	}
-	return d.stampLine(l, stamp, true)
+	t, ok := d.parse3339(stamp)
+	if !ok {
+		*l = Line{Level: -1, Seq: -1}
+		return false
+	}
+	l.Time = t
+	return true
 }
 
 // Reading the RFC 3339 timestamp in place (and its zone from a cache)

@@ -349,10 +349,11 @@ func (d *Decoder) decodeFields(rec Fields, ts time.Time, l *Line) error {
 		if l.Host == "" && len(l.HostRaw) == 0 {
 			l.Host = host
 		}
-		if l.Time.IsZero() && keys.more() {
-			l.Time = d.recordTime(rec, ts)
-		} else if l.Time.IsZero() {
+		if l.Time.IsZero() {
 			l.Time = ts
+			if keys.more() { // a time key may be left
+				l.Time = d.recordTime(rec, ts)
+			}
 		}
 		return nil
 	}
