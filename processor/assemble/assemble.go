@@ -353,7 +353,6 @@ func (a *Assembler) OldestOpen() (int64, bool) {
 // none. Such a line is not yet in any document, so a consumer must not
 // commit past it either; each stream holds only a few, all recent.
 func (a *Assembler) OldestContext(clock time.Time, idle time.Duration) (pos int64, ok bool) {
-	w := a.cfg.ContextWindow
 	for h := a.head; h != nil; h = h.next {
 		for _, st := range h.streams {
 			if st.ringLen == 0 || st.phase != waiting || (a.wallN != 0 && time.Duration(a.wallN-a.seenWall(st)) >= idle) {
@@ -367,15 +366,7 @@ func (a *Assembler) OldestContext(clock time.Time, idle time.Duration) (pos int6
 			}
 			last := &st.ring[(st.ringHead+st.ringLen-1)%len(st.ring)]
 			for i := 0; i < st.ringLen; i++ {
-				c := &st.ring[(st.ringHead+i)%len(st.ring)]
-				var live bool
-				switch {
-				case c.hasUptime && last.hasUptime:
-					live = last.up-c.up <= w
-				case c.t != 0:
-					live = time.Duration(last.t-c.t) <= w && time.Duration(unixNano(clock)-c.t) <= w
-				}
-				if _, held := a.recent.get(c.off, int(c.n)); live && held {
+				if c := &st.ring[(st.ringHead+i)%len(st.ring)]; a.mayBeContext(c, last, clock) {
 					if !ok || c.pos < pos {
 						pos, ok = c.pos, true
 					}
@@ -385,6 +376,22 @@ func (a *Assembler) OldestContext(clock time.Time, idle time.Duration) (pos int6
 		}
 	}
 	return pos, ok
+}
+
+// mayBeContext says whether a remembered line can still become context: it
+// is held, and within ContextWindow of its stream's last line (and, when it
+// carries a wall-clock time, of the log clock).
+func (a *Assembler) mayBeContext(c, last *ctxLine, clock time.Time) bool {
+	w := a.cfg.ContextWindow
+	var live bool
+	switch {
+	case c.hasUptime && last.hasUptime:
+		live = last.up-c.up <= w
+	case c.t != 0:
+		live = time.Duration(last.t-c.t) <= w && time.Duration(unixNano(clock)-c.t) <= w
+	}
+	_, held := a.recent.get(c.off, int(c.n))
+	return live && held
 }
 
 // Discard drops every open report without emitting it and forgets all

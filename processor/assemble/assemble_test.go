@@ -773,7 +773,6 @@ func TestPrefetchChangesNothing(t *testing.T) {
 // naiveOldestContext is OldestContext without its shortcuts: every line of
 // every ring is looked at.
 func naiveOldestContext(a *Assembler, clock time.Time, idle time.Duration) (pos int64, ok bool) {
-	w := a.cfg.ContextWindow
 	for h := a.head; h != nil; h = h.next {
 		for _, st := range h.streams {
 			if st.ringLen == 0 || st.phase != waiting || (a.wallN != 0 && time.Duration(a.wallN-a.seenWall(st)) >= idle) {
@@ -781,15 +780,7 @@ func naiveOldestContext(a *Assembler, clock time.Time, idle time.Duration) (pos 
 			}
 			last := &st.ring[(st.ringHead+st.ringLen-1)%len(st.ring)]
 			for i := 0; i < st.ringLen; i++ {
-				c := &st.ring[(st.ringHead+i)%len(st.ring)]
-				var live bool
-				switch {
-				case c.hasUptime && last.hasUptime:
-					live = last.up-c.up <= w
-				case c.t != 0:
-					live = time.Duration(last.t-c.t) <= w && time.Duration(unixNano(clock)-c.t) <= w
-				}
-				if _, held := a.recent.get(c.off, int(c.n)); live && held && (!ok || c.pos < pos) {
+				if c := &st.ring[(st.ringHead+i)%len(st.ring)]; a.mayBeContext(c, last, clock) && (!ok || c.pos < pos) {
 					pos, ok = c.pos, true
 				}
 			}

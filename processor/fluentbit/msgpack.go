@@ -50,21 +50,12 @@ func (m *RecordMap) val(i int) []byte { return m.buf[m.kv[i].val:m.kv[i].end] }
 func Records(chunk []byte, fn func(ts time.Time, m *RecordMap)) (skipped int) {
 	var m RecordMap
 	for len(chunk) > 0 {
-		if ts, marker, rest, ok := readWhole(chunk, &m); ok {
-			// The common case, read in one pass.
-			chunk = rest
-			if !marker {
-				fn(ts, &m)
-			}
-			continue
+		// The common case, a well-formed entry, is read in one pass;
+		// anything else again once its end is known.
+		ts, marker, ok, stop, rest := readEntry(chunk, &m)
+		if !ok || stop || rest == nil {
+			ts, marker, ok, stop, rest = readCareful(chunk, &m)
 		}
-		rest, err := skipValue(chunk, 0) // where the next entry starts
-		if err != nil {
-			return skipped + 1
-		}
-		entry := chunk[:len(chunk)-len(rest)]
-		chunk = rest
-		ts, marker, ok, stop := readEntry(entry, &m)
 		switch {
 		case stop:
 			return skipped + 1
@@ -74,71 +65,55 @@ func Records(chunk []byte, fn func(ts time.Time, m *RecordMap)) (skipped int) {
 		default:
 			fn(ts, &m)
 		}
+		chunk = rest
 	}
 	return skipped
 }
 
-// readWhole reads a well-formed entry at the start of b in one pass and
-// returns what follows it. ok is false for anything else (not a pair, a
-// value cut short or too deep, a key the library refuses): Records then
-// finds the entry's end and reads it again the careful way, so both ways
-// agree on every chunk. Values are skipped at the depth they have in the
-// entry, as skipValue over the whole entry would.
-func readWhole(b []byte, m *RecordMap) (ts time.Time, marker bool, rest []byte, ok bool) {
+// readCareful finds where the entry at the start of chunk ends (stop when
+// nothing after it can be found again), then reads the entry alone.
+func readCareful(chunk []byte, m *RecordMap) (ts time.Time, marker, ok, stop bool, rest []byte) {
+	rest, err := skipValue(chunk, 0)
+	if err != nil {
+		return ts, false, false, true, nil
+	}
+	ts, marker, ok, stop, _ = readEntry(chunk[:len(chunk)-len(rest)], m)
+	return ts, marker, ok, stop, rest
+}
+
+// readEntry reads one [timestamp, map] or [[timestamp, meta], map] entry at
+// the start of b, accepting the timestamps fluent-bit-go's decoder accepts:
+// an EventTime or an unsigned integer in [ts, map]; in [[ts, meta], map],
+// those and signed integers and floats, and any other value as no time.
+// stop is set for an entry that makes the library give up on the chunk (a
+// map key that is an array, a map or an extension). rest is what follows
+// the entry's map once it was read whole, nil otherwise. Values are skipped
+// at the depth they have in the chunk, as skipValue over the entry would.
+func readEntry(b []byte, m *RecordMap) (ts time.Time, marker, ok, stop bool, rest []byte) {
 	n, b, err := arrayHeader(b)
 	if err != nil || n != 2 {
-		return ts, false, nil, false
+		return ts, false, false, false, nil
 	}
 	head := b
 	if b, err = skipValue(b, 1); err != nil {
-		return ts, false, nil, false
+		return ts, false, false, false, nil
 	}
 	if n, inner, err := arrayHeader(head); err == nil { // v2
 		if n < 2 {
-			return ts, false, nil, false
+			return ts, false, false, false, nil
 		}
 		ts, marker, _ = timestamp(inner, true)
 	} else if ts, marker, ok = timestamp(head, false); !ok {
-		return ts, false, nil, false
+		return ts, false, false, false, nil
 	}
-	rest, ok, stop := m.read(b, 2)
-	if !ok || stop {
-		return ts, false, nil, false
-	}
-	return ts, marker, rest, true
-}
-
-// readEntry reads one [timestamp, map] or [[timestamp, meta], map] entry,
-// accepting the timestamps fluent-bit-go's decoder accepts: an EventTime or
-// an unsigned integer in [ts, map]; in [[ts, meta], map], those and signed
-// integers and floats, and any other value as no time.
-// stop is set for an entry that makes the library give up on the chunk (a
-// map key that is an array, a map or an extension).
-func readEntry(b []byte, m *RecordMap) (ts time.Time, marker, ok, stop bool) {
-	n, b, err := arrayHeader(b)
-	if err != nil || n != 2 {
-		return ts, false, false, false
-	}
-	head := b
-	if b, err = skipValue(b, 0); err != nil {
-		return ts, false, false, false
-	}
-	if n, inner, err := arrayHeader(head); err == nil { // v2
-		if n < 2 {
-			return ts, false, false, false
-		}
-		ts, marker, _ = timestamp(inner, true)
-	} else if ts, marker, ok = timestamp(head, false); !ok {
-		return ts, false, false, false
-	}
-	_, ok, stop = m.read(b, 0)
+	rest, ok, stop = m.read(b, 2)
 	if stop {
-		return ts, false, false, true
+		return ts, false, false, true, nil
 	}
 	if marker {
-		return ts, true, true, false
+		return ts, true, true, false, rest
 	}
-	return ts, false, ok, false
+	return ts, false, ok, false, rest
 }
 
 // timestamp reads an EventTime (extension type 0: seconds and nanoseconds,

@@ -576,13 +576,7 @@ func duplicateKeys(b []byte) bool {
 func carefulRecords(chunk []byte, fn func(ts time.Time, m *RecordMap)) (skipped int) {
 	var m RecordMap
 	for len(chunk) > 0 {
-		rest, err := skipValue(chunk, 0)
-		if err != nil {
-			return skipped + 1
-		}
-		entry := chunk[:len(chunk)-len(rest)]
-		chunk = rest
-		ts, marker, ok, stop := readEntry(entry, &m)
+		ts, marker, ok, stop, rest := readCareful(chunk, &m)
 		switch {
 		case stop:
 			return skipped + 1
@@ -592,6 +586,7 @@ func carefulRecords(chunk []byte, fn func(ts time.Time, m *RecordMap)) (skipped 
 		default:
 			fn(ts, &m)
 		}
+		chunk = rest
 	}
 	return skipped
 }
@@ -674,7 +669,7 @@ func TestRecordsOnePassAgreesWithCareful(t *testing.T) {
 			t.Fatalf("chunk %x:\none pass:\n%s\ncareful:\n%s", c, got, want)
 		}
 		var m RecordMap
-		if _, _, _, ok := readWhole(c, &m); ok {
+		if _, _, ok, stop, rest := readEntry(c, &m); ok && !stop && rest != nil {
 			onePass++
 		}
 	}
