@@ -48,14 +48,17 @@ func (m *RecordMap) val(i int) []byte { return m.buf[m.kv[i].val:m.kv[i].end] }
 // pairs, or the rest of the chunk from bytes that are not msgpack on. The
 // RecordMap given to fn is valid only during the call.
 func Records(chunk []byte, fn func(ts time.Time, m *RecordMap)) (skipped int) {
+	return records(chunk, fn, readOnePass)
+}
+
+// entryReader reads the entry at the start of a chunk (see readEntry) and
+// returns what follows it.
+type entryReader func(chunk []byte, m *RecordMap) (ts time.Time, marker, ok, stop bool, rest []byte)
+
+func records(chunk []byte, fn func(ts time.Time, m *RecordMap), read entryReader) (skipped int) {
 	var m RecordMap
 	for len(chunk) > 0 {
-		// The common case, a well-formed entry, is read in one pass;
-		// anything else again once its end is known.
-		ts, marker, ok, stop, rest := readEntry(chunk, &m)
-		if !ok || stop || rest == nil {
-			ts, marker, ok, stop, rest = readCareful(chunk, &m)
-		}
+		ts, marker, ok, stop, rest := read(chunk, &m)
 		switch {
 		case stop:
 			return skipped + 1
@@ -68,6 +71,15 @@ func Records(chunk []byte, fn func(ts time.Time, m *RecordMap)) (skipped int) {
 		chunk = rest
 	}
 	return skipped
+}
+
+// readOnePass reads the common case, a well-formed entry, in one pass, and
+// anything else again once its end is known.
+func readOnePass(chunk []byte, m *RecordMap) (ts time.Time, marker, ok, stop bool, rest []byte) {
+	if ts, marker, ok, stop, rest = readEntry(chunk, m); !ok || stop || rest == nil {
+		return readCareful(chunk, m)
+	}
+	return ts, marker, ok, stop, rest
 }
 
 // readCareful finds where the entry at the start of chunk ends (stop when

@@ -573,22 +573,8 @@ func duplicateKeys(b []byte) bool {
 
 // carefulRecords is Records without its one-pass reading: each entry's end
 // is found first, then the entry is read.
-func carefulRecords(chunk []byte, fn func(ts time.Time, m *RecordMap)) (skipped int) {
-	var m RecordMap
-	for len(chunk) > 0 {
-		ts, marker, ok, stop, rest := readCareful(chunk, &m)
-		switch {
-		case stop:
-			return skipped + 1
-		case !ok:
-			skipped++
-		case marker:
-		default:
-			fn(ts, &m)
-		}
-		chunk = rest
-	}
-	return skipped
+func carefulRecords(chunk []byte, fn func(ts time.Time, m *RecordMap)) int {
+	return records(chunk, fn, readCareful)
 }
 
 // Records reads a well-formed entry in one pass and anything else the
