@@ -651,18 +651,13 @@ func month(b []byte) (time.Month, bool) {
 	return 0, false
 }
 
+// num2 reads two digits, the first of which may be a space (RFC 3164 pads
+// the day so: "Jan  3").
 func num2(b []byte) (int, bool) {
-	if len(b) != 2 {
-		return 0, false
+	if len(b) == 2 && b[0] == ' ' && b[1] >= '0' && b[1] <= '9' {
+		return int(b[1] - '0'), true
 	}
-	a, c := b[0], b[1]
-	if a == ' ' {
-		a = '0'
-	}
-	if a < '0' || a > '9' || c < '0' || c > '9' {
-		return 0, false
-	}
-	return int(a-'0')*10 + int(c-'0'), true
+	return digits2(b)
 }
 
 // digits2 reads exactly two digits (RFC 3339 pads with zeros, never
