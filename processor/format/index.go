@@ -23,11 +23,13 @@ type headerIndex struct {
 	lists [][]entry       // keyword occurrences, in table order
 	colon []entry         // short keywords, by the offset of their colon
 	// before[b]: bit i set when colon[i]'s keyword has b just before its
-	// colon, so that most colons of a line are passed over at once.
-	before [256]uint8
-	other  []int // short keywords without a colon: searched for directly
-	kw     [][]byte
-	stride int // how far apart the index looks up four bytes of a line
+	// colon, and before2[b] when it has b two bytes before it, so that most
+	// colons of a line are passed over at once.
+	before, before2 [256]uint8
+	minColon        int   // the fewest bytes a colon keyword has before its colon
+	other           []int // short keywords without a colon: searched for directly
+	kw              [][]byte
+	stride          int // how far apart the index looks up four bytes of a line
 }
 
 // maxStride bounds the stride: each keyword takes stride slots.
@@ -76,8 +78,12 @@ func newIndex(gs []*Group) *headerIndex {
 		kw := []byte(g.Keyword)
 		x.kw = append(x.kw, kw)
 		if len(kw) < x.stride+3 {
-			if c := bytes.IndexByte(kw, ':'); c > 0 && len(x.colon) < 8 {
+			if c := bytes.IndexByte(kw, ':'); c > 1 && len(x.colon) < 8 {
 				x.before[kw[c-1]] |= 1 << len(x.colon)
+				x.before2[kw[c-2]] |= 1 << len(x.colon)
+				if len(x.colon) == 0 || c < x.minColon {
+					x.minColon = c
+				}
 				x.colon = append(x.colon, entry{i, c})
 			} else {
 				x.other = append(x.other, i)
@@ -116,13 +122,13 @@ func (x *headerIndex) match(text []byte) (*Group, bool) {
 			found |= 1 << g
 		}
 	}
-	for from := 1; from < len(text); {
+	for from := x.minColon; from < len(text); {
 		c := bytes.IndexByte(text[from:], ':')
 		if c < 0 {
 			break
 		}
 		c += from
-		for m := x.before[text[c-1]]; m != 0; m &= m - 1 {
+		for m := x.before[text[c-1]] & x.before2[text[c-2]]; m != 0; m &= m - 1 {
 			e := x.colon[bits.TrailingZeros8(m)]
 			if at := c - e.off; at >= 0 && bytes.HasPrefix(text[at:], x.kw[e.group]) {
 				found |= 1 << e.group
@@ -130,13 +136,13 @@ func (x *headerIndex) match(text []byte) (*Group, bool) {
 		}
 		from = c + 1
 	}
-	for i := 0; i+4 <= len(text); i += x.stride {
-		h := hash4(text[i:])
-		if x.bits[h>>6]&(1<<(h&63)) == 0 {
+	stride, used := x.stride, &x.bits
+	for i := 0; i+4 <= len(text); i += stride {
+		h := hash4(text[i : i+4])
+		if used[h>>6]&(1<<(h&63)) == 0 {
 			continue
 		}
-		s := x.slot[h]
-		for _, e := range x.lists[s-1] {
+		for _, e := range x.lists[x.slot[h]-1] {
 			if at := i - e.off; at >= 0 && bytes.HasPrefix(text[at:], x.kw[e.group]) {
 				found |= 1 << e.group
 			}
