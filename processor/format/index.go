@@ -98,6 +98,7 @@ func newIndex(gs []*Group) *headerIndex {
 			byHash[h] = append(byHash[h], entry{i, off})
 		}
 	}
+	x.minColon = max(x.minColon, 2) // c-2 is read at every colon, even with no colon keyword
 	if len(order) > 255 {
 		panic("format: too many keywords for the index")
 	}

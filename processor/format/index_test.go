@@ -113,3 +113,15 @@ func BenchmarkMatchFleet(b *testing.B) {
 		}
 	}
 }
+
+// An index without a short keyword reads no byte before a line's start at a
+// colon early in the line.
+func TestIndexWithoutColonKeywords(t *testing.T) {
+	x := newIndex([]*Group{{Keyword: "a long keyword"}})
+	for _, l := range []string{":", "::", "a:", ":a long keyword", "x: a long keyword"} {
+		x.match([]byte(l))
+	}
+	if _, ok := x.match([]byte("::: no keyword here")); ok {
+		t.Fatal("matched a line without the keyword")
+	}
+}
